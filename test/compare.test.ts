@@ -9,7 +9,8 @@ import { CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareCommand } from '../src/cli/compare.js';
 import { exitCodeOf } from '../src/cli/errors.js';
-import { defaultRegressionConfig, readRegressionConfig, regressionConfigPath, thresholdFor, type RegressionConfig } from '../src/config/regression-schema.js';
+import { defaultRegressionConfig, readRegressionConfig, regressionConfigPath } from '../src/config/regression-schema.js';
+import { thresholdFor, type RegressionConfig } from '../src/stats/thresholds.js';
 import { validateJson } from '../src/config/validate.js';
 import { regressionConfigSchema } from '../src/config/regression-schema.js';
 import { readResultsFile } from '../src/results/read.js';
@@ -248,7 +249,10 @@ describe('compare command', () => {
     const json = JSON.parse(r.stdout) as { comparisons: Comparison[]; regressions: number; warnings: string[] };
     expect(json.regressions).toBe(0);
     expect(json.comparisons.some((c) => c.label === 'quest@16')).toBe(false); // the failed job's row
-    expect(json.comparisons.length).toBeGreaterThan(50);
+    // passkey: 5 labels x 2 lengths (depths pooled); ppl: 5 labels x 2 metrics; kernels: 2 lengths x
+    // (full + 2 methods x 3 components); e2e: 2 labels x 2 lengths
+    expect(json.comparisons.length).toBe(10 + 10 + 14 + 4);
+    expect(json.comparisons.filter((c) => c.metric === 'accuracy').every((c) => c.depth === null && c.pairs === 6 && c.sameInputs)).toBe(true);
   });
 
   it('writes CSV and Markdown files', async () => {
