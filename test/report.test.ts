@@ -159,7 +159,7 @@ describe('report output', () => {
     expect(html).toContain('Fixture CPU');
     expect(html).toContain('fixture-small');
     expect(html).toContain('1 failed job(s) left out');
-    expect(html).toMatch(/passkey: Accuracy, mean \[95% CI\]/);
+    expect(html).toMatch(/passkey: Accuracy, mean \[95% Wilson interval\]/);
     expect(html).toMatch(/kernels: Latency \(µs\) · total|kernels: Latency/);
   });
 

@@ -37,11 +37,18 @@ function triple(value: number, lo: number, hi: number): [string, string, string]
   return [roundedText(value, d), roundedText(lo, d), roundedText(hi, d)];
 }
 
+/** The pieces of an estimate as text: "0.64", "[0.35, 0.85]" (null without an interval), "n=11". */
+export function estimateParts(e: Estimate): { value: string; interval: string | null; n: string } {
+  const n = `n=${e.n}`;
+  if (e.lo === null || e.hi === null) return { value: formatValue(e.value), interval: null, n };
+  const [v, lo, hi] = triple(e.value, e.lo, e.hi);
+  return { value: v, interval: `[${lo}, ${hi}]`, n };
+}
+
 /** "0.64 [0.35, 0.85] n=11"; "12.3 n=1" without an interval. */
 export function formatEstimate(e: Estimate): string {
-  if (e.lo === null || e.hi === null) return `${formatValue(e.value)} n=${e.n}`;
-  const [v, lo, hi] = triple(e.value, e.lo, e.hi);
-  return `${v} [${lo}, ${hi}] n=${e.n}`;
+  const p = estimateParts(e);
+  return [p.value, ...(p.interval ? [p.interval] : []), p.n].join(' ');
 }
 
 function signed(text: string): string {
@@ -51,7 +58,7 @@ function signed(text: string): string {
 
 /** "−0.3 [−0.45, −0.15]": a difference with its interval, signs always shown. */
 export function formatDifference(delta: number, lo: number | null, hi: number | null): string {
-  if (lo === null || hi === null) return signed(formatValue(delta));
+  if (lo === null || hi === null || (lo === delta && hi === delta)) return signed(formatValue(delta));
   const [v, l, h] = triple(delta, lo, hi);
   return `${signed(v)} [${signed(l)}, ${signed(h)}]`;
 }
