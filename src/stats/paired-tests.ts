@@ -20,8 +20,10 @@ function binomialHalfCdf(k: number, m: number): number {
 export function binomialTestHalf(k: number, m: number): number {
   if (!(Number.isInteger(k) && Number.isInteger(m) && k >= 0 && k <= m))
     throw new RangeError(`binomialTestHalf: need integers 0 <= k <= m (got k=${k}, m=${m})`);
-  if (m === 0 || 2 * k === m) return 1;
-  return Math.min(1, 2 * binomialHalfCdf(Math.min(k, m - k), m));
+  const j = Math.min(k, m - k);
+  // the smaller tail holds half the mass or more (k at or next to m/2): p is exactly 1
+  if (2 * j + 1 >= m) return 1;
+  return Math.min(1, 2 * binomialHalfCdf(j, m));
 }
 
 export interface SignTestResult {
