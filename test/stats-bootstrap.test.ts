@@ -11,7 +11,7 @@
 // Resampled (Monte Carlo): scipy.stats.bootstrap((x,), np.mean, n_resamples=400000,
 //   method='BCa' | 'percentile', rng=np.random.default_rng(1)).confidence_interval
 import { describe, expect, it } from 'vitest';
-import { bcaInterval, bootstrapMeanInterval } from '../src/stats/bootstrap.js';
+import { bcaInterval, bootstrapMeanInterval, defaultResamples } from '../src/stats/bootstrap.js';
 import { seededRandom } from '../src/stats/random.js';
 
 const scores = [0, 12.5, 100, 33.3, 100, 0, 66.7, 100, 100, 25, 0, 100, 50, 100, 80];
@@ -84,7 +84,7 @@ describe('bootstrap interval of a mean', () => {
     const b = bootstrapMeanInterval(f1, { seed: 99 })!;
     expect(b).not.toEqual(a);
     expect(Math.abs(b.lo - a!.lo)).toBeLessThan(0.03);
-    expect(a!.resamples).toBe(4000);
+    expect(a!.resamples).toBe(defaultResamples);
   });
 
   it('weights values; equal weights change nothing', () => {
@@ -113,9 +113,25 @@ describe('bootstrap interval of a mean', () => {
   });
 
   it('bounds a mean of 0/1 outcomes inside [0, 1]', () => {
-    const ci = bootstrapMeanInterval([1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0])!;
+    const ci = bootstrapMeanInterval([1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0], { resamples: 100_000 })!;
     // scipy.stats.bootstrap(..., method='BCa', n_resamples=400000): [0.4545..., 1.0]
     expect(ci.lo).toBeCloseTo(5 / 11, 2);
     expect(ci.hi).toBe(1);
+  });
+});
+
+describe('seeded random', () => {
+  it('gives the same stream from a seed, one value or a buffer of indices at a time', () => {
+    const a = seededRandom(7);
+    const b = seededRandom(7);
+    const idx = new Int32Array(1000);
+    b.indices(idx, 13);
+    for (let k = 0; k < 1000; k++) expect(idx[k]).toBe(Math.floor(a() * 13));
+    // the streams go on in step after a buffer
+    expect(b()).toBe(a());
+    const counts = new Array(13).fill(0);
+    for (const i of idx) counts[i]++;
+    expect(Math.min(...counts)).toBeGreaterThan(50); // about 77 each
+    expect(seededRandom(8)()).not.toBe(seededRandom(7)());
   });
 });

@@ -382,7 +382,8 @@ export function planFigures(rows: readonly ResultRow[], opts: FigureOptions = {}
   const skipped: SkippedFigure[] = [];
   const agg = (rs: readonly ResultRow[], collapse: ('depth' | 'case')[] = []) =>
     aggregateRows(rs, { trialKeys: opts.trialKeys, collapse });
-  const all = agg(rows);
+  // centres only: series names and the timings (intervals come with each accuracy figure's own aggregation)
+  const all = aggregateRows(rows, { trialKeys: opts.trialKeys, intervals: false });
   const seriesDomain = sortedSeries(all);
   const rowsOf = (task: string, pred: (r: ResultRow) => boolean = () => true) => rows.filter((r) => r.task === task && pred(r));
 

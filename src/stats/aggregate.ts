@@ -72,6 +72,8 @@ export interface AggregateOptions {
   level?: number;
   /** Key fields to pool over as well (e.g. depth, for a mean over all depths). */
   collapse?: readonly CollapsibleField[];
+  /** false: no intervals (ci null), for callers that need only the centres (bootstraps cost time). */
+  intervals?: boolean;
 }
 
 export type CollapsibleField = 'dataset' | 'contextLen' | 'depth' | 'case';
@@ -153,12 +155,12 @@ export function groupRows(rows: readonly ResultRow[], opts: Omit<AggregateOption
 export function aggregateRows(rows: readonly ResultRow[], opts: AggregateOptions = {}): Aggregate[] {
   const level = opts.level ?? 0.95;
   const out: Aggregate[] = [];
-  for (const [ks, g] of groupRows(rows, opts)) out.push(aggregateGroup(ks, g.key, g.rows, level));
+  for (const [ks, g] of groupRows(rows, opts)) out.push(aggregateGroup(ks, g.key, g.rows, opts.intervals === false ? null : level));
   return out.sort(byMeasurementKey);
 }
 
-/** One measurement from its rows (all of one key, values numbers). */
-export function aggregateGroup(ks: string, key: MeasurementKey, rows: readonly ResultRow[], level = 0.95): Aggregate {
+/** One measurement from its rows (all of one key, values numbers); level null: no interval. */
+export function aggregateGroup(ks: string, key: MeasurementKey, rows: readonly ResultRow[], level: number | null = 0.95): Aggregate {
   const values = rows.map((r) => Number(r.value));
   const weights = rows.map((r) => {
     const n = num(r.n);
@@ -171,20 +173,16 @@ export function aggregateGroup(ks: string, key: MeasurementKey, rows: readonly R
   const info = metricInfo(key.metric, key.unit);
   const kind: Aggregate['kind'] = info?.kind ?? (raw.length > 0 ? 'timing' : 'unknown');
 
-  let ci: Interval | null = null;
-  let ciMethod: Aggregate['ciMethod'] = 'none';
   const isProportion = info?.proportion === true && values.every((v) => v >= 0 && v <= 1);
-  if (isProportion) {
-    ci = wilsonInterval(Math.min(n, Math.max(0, value * n)), n, level);
-    ciMethod = ci ? 'wilson' : 'none';
-  } else if (kind === 'timing') {
-    ci = meanInterval(raw.length > 0 ? raw : values, level);
-    ciMethod = ci ? 't' : 'none';
-  } else {
+  const method: IntervalMethod = level === null ? 'none' : isProportion ? 'wilson' : kind === 'timing' ? 't' : 'bootstrap';
+  let ci: Interval | null = null;
+  if (level !== null) {
+    if (method === 'wilson') ci = wilsonInterval(Math.min(n, Math.max(0, value * n)), n, level);
+    else if (method === 't') ci = meanInterval(raw.length > 0 ? raw : values, level);
     // trials (samples, documents) are the units of a quality metric, each weighted by its n
-    ci = bootstrapMeanInterval(values, { level, weights });
-    ciMethod = ci ? 'bootstrap' : 'none';
+    else ci = bootstrapMeanInterval(values, { level, weights });
   }
+  const ciMethod: IntervalMethod = ci ? method : 'none';
   return {
     ...key,
     key: ks,

@@ -4,13 +4,17 @@
 // BCa corrects the plain percentile interval for the skew and the bias of the bootstrap
 // distribution, which matter for bounded scores near 0 or 100. Resampling is seeded
 // (src/stats/random.ts): the interval is a function of the data alone.
-import { mean, quantileSorted, sampleWithReplacement } from 'simple-statistics';
+import { mean, quantileSorted } from 'simple-statistics';
 import { normalCdf, normalQuantile } from './distributions.js';
 import { defaultSeed, seededRandom } from './random.js';
 import { checkLevel, type Interval } from './summary.js';
 
-/** Resamples of an interval: the BCa endpoints move by about 1 % of the width between seeds. */
-export const defaultResamples = 4000;
+/**
+ * Resamples of an interval (Efron & Tibshirani's 1000-2000 for percentile intervals): the BCa
+ * endpoints move by about 1.5 % of the width from one seed to another, below the rounding of a
+ * printed interval (two significant digits of its width).
+ */
+export const defaultResamples = 2000;
 
 export interface BootstrapOptions {
   /** Confidence level (default 0.95). */
@@ -100,15 +104,20 @@ export function bootstrapMeanInterval(values: readonly number[], opts: Bootstrap
   const estimate = swx / sw;
   if (values.every((v) => v === values[0])) return { lo: values[0], hi: values[0], level, method: 'constant', resamples: 0 };
 
+  // resample indices uniformly with replacement, a buffer at a time (this loop is the cost of a report)
   const random = seededRandom(opts.seed ?? defaultSeed);
-  const indices = Array.from({ length: n }, (_, i) => i);
+  const xs = Float64Array.from(values);
+  const ws = Float64Array.from(w);
+  const idx = new Int32Array(n);
   const replicates = new Array<number>(resamples);
   for (let b = 0; b < resamples; b++) {
+    random.indices(idx, n);
     let rw = 0;
     let rwx = 0;
-    for (const i of sampleWithReplacement(indices, n, random)) {
-      rw += w[i];
-      rwx += w[i] * values[i];
+    for (let k = 0; k < n; k++) {
+      const i = idx[k];
+      rw += ws[i];
+      rwx += ws[i] * xs[i];
     }
     replicates[b] = rwx / rw;
   }
