@@ -44,6 +44,7 @@ describe('formatting estimates', () => {
     expect(formatDifference(-0.3, -0.45, -0.15)).toBe('−0.3 [−0.45, −0.15]');
     expect(formatDifference(0.07, -0.03, 0.2)).toBe('+0.07 [−0.03, +0.2]');
     expect(formatDifference(0, 0, 0)).toBe('±0');
+    expect(formatDifference(-1 / 3, -1, 0)).toBe('−0.3 [−1, 0]');
     expect(formatDifference(-0.25, null, null)).toBe('−0.25');
     expect(formatP(0.00016876)).toBe('0.00017');
     expect(formatP(0.1)).toBe('0.1');

@@ -8,7 +8,7 @@
 //     binomtest(b, m, 0.5).pvalue <= 0.05 of binom.pmf(b, m, p01/psi)
 import { describe, expect, it } from 'vitest';
 import {
-  binomialPmf, expectedWilsonHalfWidth, mcnemarExactPower, pairedCasesNeeded, trialsForHalfWidth, unpairedCasesNeeded,
+  binomialPmf, expectedWilsonHalfWidth, mcnemarExactPower, pairedCasesNeeded, plannedHalfWidthText, trialsForHalfWidth, unpairedCasesNeeded,
 } from '../src/stats/planning.js';
 
 describe('planned intervals', () => {
@@ -23,6 +23,12 @@ describe('planned intervals', () => {
     for (const [n, p, hw] of cases) expect(expectedWilsonHalfWidth(n, p)).toBeCloseTo(hw, 12);
     expect(() => expectedWilsonHalfWidth(0)).toThrow(/positive integer/);
     expect(() => expectedWilsonHalfWidth(10, 1.5)).toThrow(/\[0, 1\]/);
+  });
+
+  it('prints the planned half-width for --dry-run', () => {
+    expect(plannedHalfWidthText(11)).toBe('±0.25');
+    expect(plannedHalfWidthText(40, 0.8)).toBe('±0.12');
+    expect(plannedHalfWidthText(400)).toBe('±0.05');
   });
 
   it('finds the trials for a wanted half-width', () => {

@@ -71,11 +71,14 @@ export function formatMarkdown(r: CompareResult, h: CompareHeader, opts: { onlyC
     '',
     `Baseline \`${h.baseline}\` → current \`${h.current}\`: **${r.regressions ? `${r.regressions} failing` : 'no regression'}** (${summaryLine(r)}).`,
     '',
-    `Timings: ${testName} at alpha ${c.alpha} and a change above ${Number((100 * c.min_effect).toPrecision(6))}% (${c.test === 'welch' ? 'means' : 'medians'}). ` +
-      `Accuracy metrics (depths pooled; values with their 95% interval and n): the trials of both runs paired on their case, ` +
+    `Timings: ${testName} at alpha ${c.alpha} and a change above ${Number((100 * c.min_effect).toPrecision(6))}% (${c.test === 'welch' ? 'means' : 'medians'}).`,
+    '',
+    `Accuracy metrics (depths pooled; each value with its 95% interval and n): the trials of both runs paired on their case and tested, ` +
       `exact McNemar for pass/fail and the sign test for scores, Holm-adjusted over the ${r.pairedTests} tested measurement(s) at alpha ${c.accuracy_alpha}; ` +
-      `the change is the mean paired difference with its bootstrap interval; the tolerances decide beside the test only for the same inputs on the CPU. ` +
-      `Thresholds from ${h.configSource}.`,
+      `the change is the mean paired difference with its bootstrap interval. The tolerances fail a run beside the test only for the same inputs on the CPU, ` +
+      `and alone where rows cannot be paired.`,
+    '',
+    `Thresholds from ${h.configSource}.`,
     '',
   ];
   const shown = opts.onlyChanged ? r.comparisons.filter((x) => x.verdict !== 'same') : r.comparisons;

@@ -51,16 +51,17 @@ export function formatEstimate(e: Estimate): string {
   return [p.value, ...(p.interval ? [p.interval] : []), p.n].join(' ');
 }
 
-function signed(text: string): string {
+/** A signed number: "−0.3", "+0.07"; zero is "±0" as a difference, "0" as a bound. */
+function signed(text: string, zero = '±0'): string {
   if (text.startsWith('-')) return `−${text.slice(1)}`;
-  return text === '0' ? '±0' : `+${text}`;
+  return text === '0' ? zero : `+${text}`;
 }
 
 /** "−0.3 [−0.45, −0.15]": a difference with its interval, signs always shown. */
 export function formatDifference(delta: number, lo: number | null, hi: number | null): string {
   if (lo === null || hi === null || (lo === delta && hi === delta)) return signed(formatValue(delta));
   const [v, l, h] = triple(delta, lo, hi);
-  return `${signed(v)} [${signed(l)}, ${signed(h)}]`;
+  return `${signed(v)} [${signed(l, '0')}, ${signed(h, '0')}]`;
 }
 
 /** Two significant digits; an exponent below 1e-4. */

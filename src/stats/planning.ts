@@ -120,3 +120,8 @@ export function mcnemarExactPower(n: number, p10: number, p01: number, alpha = 0
   }
   return power;
 }
+
+/** "±0.25": the expected 95 % half-width of an accuracy measured on n cases (at p = 0.5 unless given), for --dry-run. */
+export function plannedHalfWidthText(n: number, p = 0.5): string {
+  return `±${Number(expectedWilsonHalfWidth(n, p).toFixed(2))}`;
+}
