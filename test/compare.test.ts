@@ -9,7 +9,8 @@ import { CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareCommand } from '../src/cli/compare.js';
 import { exitCodeOf } from '../src/cli/errors.js';
-import { defaultRegressionConfig, readRegressionConfig, regressionConfigPath, thresholdFor, type RegressionConfig } from '../src/config/regression-schema.js';
+import { defaultRegressionConfig, readRegressionConfig, regressionConfigPath } from '../src/config/regression-schema.js';
+import { thresholdFor, type RegressionConfig } from '../src/stats/thresholds.js';
 import { validateJson } from '../src/config/validate.js';
 import { regressionConfigSchema } from '../src/config/regression-schema.js';
 import { readResultsFile } from '../src/results/read.js';
@@ -248,7 +249,10 @@ describe('compare command', () => {
     const json = JSON.parse(r.stdout) as { comparisons: Comparison[]; regressions: number; warnings: string[] };
     expect(json.regressions).toBe(0);
     expect(json.comparisons.some((c) => c.label === 'quest@16')).toBe(false); // the failed job's row
-    expect(json.comparisons.length).toBeGreaterThan(50);
+    // passkey: 5 labels x 2 lengths (depths pooled); ppl: 5 labels x 2 metrics; kernels: 2 lengths x
+    // (full + 2 methods x 3 components); e2e: 2 labels x 2 lengths
+    expect(json.comparisons.length).toBe(10 + 10 + 14 + 4);
+    expect(json.comparisons.filter((c) => c.metric === 'accuracy').every((c) => c.depth === null && c.pairs === 6 && c.sameInputs)).toBe(true);
   });
 
   it('writes CSV and Markdown files', async () => {
@@ -307,5 +311,112 @@ describe('compare command', () => {
     const r = await runCompare([baselineCsv, empty]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('11 missing');
+  });
+});
+
+// ---- paired accuracy tests: two CPU runs apart only by seed, and an injected drop ------------------
+// Fixtures: test/fixtures/runs/paired/ (make.mjs): 40 passkey cases per label (10 depths x 4
+// trials) and 40 RULER samples per label. p-values: scipy.stats.binomtest(k, n, 0.5).pvalue on
+// the discordant pairs (SciPy 1.17.1), Holm over the 5 tested measurements.
+
+const paired = (name: string) => join(fixtures, 'paired', `${name}.csv`);
+
+describe('paired accuracy verdicts', () => {
+  const rowsOf = (name: string) => readResultsFile(paired(name));
+  const judge = (a: string, b: string, c = config()) => compareRows(rowsOf(a), rowsOf(b), c);
+
+  it('finds no significant change between runs that differ only by seed', () => {
+    const r = judge('seed-1', 'seed-2');
+    expect(r.regressions).toBe(0);
+    expect(r.pairedTests).toBe(5);
+    for (const c of r.comparisons) {
+      expect(c.pairs).toBe(40);
+      expect(c.sameInputs).toBe(false); // other passkeys: paired on depth and trial
+      expect(c.pAdjusted!).toBeGreaterThan(0.05);
+      expect(['same', 'noise']).toContain(c.verdict);
+    }
+    expect(find(r.comparisons, 'passkey', 'adamas@64', 'accuracy').test).toBe('mcnemar-exact');
+    expect(find(r.comparisons, 'ruler', 'adamas@64', 'score').test).toBe('sign');
+  });
+
+  it('finds the 30-point drop on 40 cases of another seed by the test alone', () => {
+    const r = judge('seed-1', 'seed-2-drop');
+    const c = find(r.comparisons, 'passkey', 'adamas@64', 'accuracy');
+    expect(c.verdict).toBe('regression');
+    expect(c.failing).toBe(true);
+    expect(c.sameInputs).toBe(false);
+    expect(c).toMatchObject({ pairs: 40, nBaseline: 40, nCurrent: 40 });
+    expect(c.p!).toBeCloseTo(0.0014896392822265625, 14); // binomtest(3, 21): 18 pairs worse, 3 better
+    expect(c.pAdjusted!).toBeCloseTo(0.0074481964111328125, 14); // the smallest of 5: x 5
+    expect(c.deltaCi!.hi).toBeLessThan(0);
+    expect(c.ciBaseline!.lo).toBeLessThan(c.baseline!);
+    expect(r.regressions).toBe(1);
+  });
+
+  it('finds the same drop on the same inputs, where the tolerance agrees', () => {
+    const r = judge('seed-1', 'seed-1-drop');
+    const c = find(r.comparisons, 'passkey', 'adamas@64', 'accuracy');
+    expect(c.verdict).toBe('regression');
+    expect(c.sameInputs).toBe(true);
+    expect(c.delta!).toBeCloseTo(-0.3, 14);
+    expect(c.p!).toBeCloseTo(0.00048828125, 15); // binomtest(0, 12)
+    expect(r.counts).toMatchObject({ regression: 1, same: 4 });
+  });
+
+  it('lets the tolerance fail the same inputs on the CPU only', () => {
+    // three of full attention's right answers turned wrong: p = 0.25, but 0.075 > 0.05 on the same inputs
+    let left = 3;
+    const base = rowsOf('seed-1');
+    const flipped = base.map((x) => (x.label === 'full' && x.task === 'passkey' && x.value === '1' && left-- > 0 ? { ...x, value: '0' } : x));
+    const cpu = find(compareRows(base, flipped, config()).comparisons, 'passkey', 'full', 'accuracy');
+    expect(cpu.p!).toBeCloseTo(0.25, 14);
+    expect(cpu.verdict).toBe('regression');
+    expect(cpu.note).toMatch(/same inputs on the CPU/);
+    const gpu = (rows: ResultRow[]) => rows.map((x) => ({ ...x, device: 'cuda:0' }));
+    const onGpu = find(compareRows(gpu(base), gpu(flipped), config()).comparisons, 'passkey', 'full', 'accuracy');
+    expect(onGpu.verdict).toBe('noise');
+    expect(onGpu.failing).toBe(false);
+  });
+
+  it('says when too few pairs can reach alpha', () => {
+    const base = rowsOf('seed-1').filter((x) => x.task === 'passkey' && x.label === 'full' && x.depth === '0');
+    const worse = base.map((x) => ({ ...x, value: '0', seed: '2' }));
+    const c = compareRows(base, worse, config()).comparisons[0];
+    expect(c.pairs).toBe(4);
+    expect(c.verdict).toBe('noise');
+    expect(c.note).toMatch(/4 pairs cannot reach p <= 0.05/);
+  });
+});
+
+describe('compare command on paired runs', () => {
+  it('exits 0 for runs apart only by seed and 1 for the injected drop', async () => {
+    const same = await runCompare([paired('seed-1'), paired('seed-2')]);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain('no regression');
+    expect(same.stdout).toContain('| passkey adamas@64 len=2048 | accuracy | 0.9 [0.77, 0.96] n=40 | 0.82 [0.68, 0.91] n=40 |');
+    const drop = await runCompare([paired('seed-1'), paired('seed-2-drop')]);
+    expect(drop.code).toBe(1);
+    expect(drop.stdout).toMatch(/\| passkey adamas@64 len=2048 \| accuracy \| 0\.9 \[0\.77, 0\.96\] n=40 \| 0\.53 \[0\.37, 0\.67\] n=40 \| −0\.38 \[−0\.\d+, −0\.\d+\] \| 0\.0015 \(Holm 0\.0074\) \| \*\*REGRESSION\*\*/);
+    expect(drop.stdout).toContain('18 of 40 pairs lower, 3 higher');
+  });
+
+  it('takes the accuracy alpha from the flag', async () => {
+    const strict = await runCompare([paired('seed-1'), paired('seed-2-drop'), '--accuracy-alpha', '0.001']);
+    expect(strict.code).toBe(0);
+    expect(strict.stdout).toContain('at alpha 0.001');
+    expect((await runCompare([paired('seed-1'), paired('seed-2'), '--accuracy-alpha', '0'])).code).toBe(2);
+  });
+
+  it('writes the intervals and the adjusted p-values to the CSV', async () => {
+    const dir = tempDir();
+    await runCompare([paired('seed-1'), paired('seed-2-drop'), '--csv', join(dir, 'c.csv')]);
+    const rows = parse(readFileSync(join(dir, 'c.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const a = rows.find((x) => x.label === 'adamas@64' && x.task === 'passkey')!;
+    expect(Number(a.p_adjusted)).toBeCloseTo(0.0074481964111328125, 14);
+    expect(Number(a.delta_hi)).toBeLessThan(0);
+    expect(Number(a.baseline_lo)).toBeLessThan(Number(a.baseline));
+    expect(a.pairs).toBe('40');
+    expect(a.same_inputs).toBe('false');
+    expect(a.test).toBe('mcnemar-exact');
   });
 });

@@ -10,6 +10,7 @@ import { collectSummary, escapeHtml } from '../src/report/html.js';
 import { buildReport, type ReportResult } from '../src/report/index.js';
 import { loadInput } from '../src/report/input.js';
 import type { ResultRow } from '../src/results/columns.js';
+import { readResultsFile } from '../src/results/read.js';
 import { aggregateRows } from '../src/stats/aggregate.js';
 
 const runDir = join(import.meta.dirname, 'fixtures', 'runs', 'small');
@@ -159,7 +160,7 @@ describe('report output', () => {
     expect(html).toContain('Fixture CPU');
     expect(html).toContain('fixture-small');
     expect(html).toContain('1 failed job(s) left out');
-    expect(html).toMatch(/passkey: Accuracy, mean \[95% CI\]/);
+    expect(html).toMatch(/passkey: Accuracy, mean \[95% Wilson interval\]/);
     expect(html).toMatch(/kernels: Latency \(µs\) · total|kernels: Latency/);
   });
 
@@ -240,4 +241,84 @@ describe('report command', () => {
     expect(writes.join('')).toContain(join(dir, 'index.html'));
     expect(existsSync(join(dir, 'passkey-heatmap.svg'))).toBe(true);
   }, 60_000);
+});
+
+// ---- intervals in the report: one budget, the heat map's axes, error bars, stability --------------
+
+const pairedCsv = join(import.meta.dirname, 'fixtures', 'runs', 'paired', 'seed-1.csv');
+
+type Layered = { layer?: { mark: string | { type: string }; encoding?: { x?: { field: string; type: string } } }[]; spec?: Layered };
+const markTypes = (spec: Layered): string[] => ((spec.spec ?? spec).layer ?? []).map((l) => (typeof l.mark === 'string' ? l.mark : l.mark.type));
+
+describe('accuracy figures with intervals', () => {
+  it('draws a run of one budget as methods side by side, each with its interval', async () => {
+    const rows = loadInput(runDir).rows.filter((r) => r.task === 'passkey' && r.budget !== '16');
+    const fig = planFigures(rows).figures.find((f) => f.id === 'accuracy-passkey')!;
+    expect(fig.title).toBe('Accuracy at budget 64: passkey');
+    const spec = fig.spec as Layered;
+    expect(markTypes(spec)).toEqual(['errorbar', 'point']);
+    const x = (spec.spec ?? spec).layer![1].encoding!.x!;
+    expect(x).toMatchObject({ field: 'label', type: 'nominal' });
+    const dir = tempDir();
+    await buildReport({ path: 'one.csv', kind: 'file', rows, failedJobs: 0 }, dir);
+    const text = svgText(readFileSync(join(dir, 'accuracy-passkey.svg'), 'utf8'));
+    // one x position per method in each length's panel ('full' is in the legend as well)
+    for (const label of ['streaming@64', 'adamas@64']) expect(text.filter((t) => t === label).length).toBe(2);
+    expect(text.filter((t) => t === 'full').length).toBe(3);
+  }, 60_000);
+
+  it('moves methods apart at each budget and draws their intervals; full attention as a band', () => {
+    const fig = planFigures(loadInput(runDir).rows).figures.find((f) => f.id === 'accuracy-passkey')!;
+    expect(markTypes(fig.spec as Layered)).toEqual(['rect', 'errorbar', 'line', 'rule']);
+    const data = (fig.spec as { data: { values: { series: string; budget: number | null; x: number | null; lo: number | null }[] } }).data.values;
+    const at16 = data.filter((p) => p.budget === 16);
+    expect(new Set(at16.map((p) => p.x)).size).toBe(2); // streaming and adamas, apart
+    for (const p of at16) expect(Math.abs(Math.log2(p.x! / 16))).toBeLessThan(0.1);
+    expect(data.every((p) => p.lo !== null)).toBe(true);
+  });
+
+  it('gives each heat-map panel its own axes, so empty cells of the grid have none', async () => {
+    const fig = planFigures(loadInput(runDir).rows).figures.find((f) => f.id === 'passkey-heatmap')!;
+    expect((fig.spec as { resolve: unknown }).resolve).toEqual({ axis: { x: 'independent', y: 'independent' } });
+    const dir = tempDir();
+    await buildReport(loadInput(runDir), dir);
+    const text = svgText(readFileSync(join(dir, 'passkey-heatmap.svg'), 'utf8'));
+    // 5 panels in a grid of 4 columns: 5 x-axes, not one under each of the 4 columns
+    expect(text.filter((t) => t === 'Length').length).toBe(5);
+    expect(text.filter((t) => t === 'Depth (%)').length).toBe(5);
+  }, 60_000);
+
+  it('draws decision stability beside accuracy when the run has it', () => {
+    const rows = loadInput(runDir).rows.filter((r) => r.task === 'passkey');
+    const stab = rows.filter((r) => r.label.startsWith('adamas')).map((r) => ({ ...r, metric: 'stability', value: r.depth === '50' ? '0' : '1' }));
+    const ids = planFigures([...rows, ...stab]).figures.map((f) => f.id);
+    expect(ids.indexOf('stability-passkey')).toBe(ids.indexOf('accuracy-passkey') + 1);
+    const fig = planFigures([...rows, ...stab]).figures.find((f) => f.id === 'stability-passkey')!;
+    expect(fig.title).toBe('Decision stability under threshold jitter against budget: passkey');
+    expect(planFigures(rows).figures.some((f) => f.id.startsWith('stability'))).toBe(false);
+  });
+});
+
+describe('summary intervals', () => {
+  it('bootstraps means of scores and names the interval in the heading', async () => {
+    const rows = readResultsFile(pairedCsv);
+    const tables = collectSummary(rows);
+    const ruler = tables.find((t) => t.task === 'ruler')!;
+    expect(ruler.statistic).toBe('mean [95% bootstrap BCa interval]');
+    const cell = ruler.rows.find((r) => r.label === 'adamas@64')!.cells[0]!;
+    expect(cell.n).toBe(40);
+    expect(cell.lo!).toBeLessThan(cell.value);
+    expect(cell.hi!).toBeGreaterThan(cell.value);
+    expect(tables.find((t) => t.task === 'passkey')!.statistic).toBe('mean [95% Wilson interval]');
+    const dir = tempDir();
+    const r = await buildReport({ path: 'paired.csv', kind: 'file', rows, failedJobs: 0 }, dir);
+    const html = readFileSync(r.index, 'utf8');
+    expect(html).toContain('<td>0.9 <span class="ci">[0.77, 0.96]</span> <span class="n">n=40</span></td>');
+    expect(html).not.toMatch(/\de-\d/);
+  }, 60_000);
+
+  it('prints the bounds of a perfect score as 1, not 0.9999999999999999', () => {
+    const pk = collectSummary(loadInput(runDir).rows).find((t) => t.task === 'passkey')!;
+    expect(pk.rows[0].cells[0]).toMatchObject({ value: 1, hi: 1, n: 6 });
+  });
 });

@@ -2,10 +2,11 @@
 // on a regression (CI), 0 otherwise, 2 on bad input.
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadRegressionConfig, type RegressionConfig } from '../config/regression-schema.js';
+import { loadRegressionConfig } from '../config/regression-schema.js';
 import { compareRows, type CompareResult } from '../stats/compare.js';
 import type { MetricKind } from '../stats/metrics.js';
 import { testNames, type TestName } from '../stats/tests.js';
+import type { RegressionConfig } from '../stats/thresholds.js';
 import { formatCsv, formatMarkdown } from '../report/compare-output.js';
 import { loadInput, type LoadedInput } from '../report/input.js';
 import { UsageError } from './errors.js';
@@ -14,6 +15,7 @@ interface CompareFlags {
   config?: string;
   test?: TestName;
   alpha?: number;
+  accuracyAlpha?: number;
   minEffect?: number;
   only?: MetricKind;
   csv?: string;
@@ -52,6 +54,7 @@ export function collectComparison(baselinePath: string, currentPath: string, fla
     config.alpha = flags.alpha;
     for (const t of Object.values(config.metrics)) delete t.alpha;
   }
+  if (flags.accuracyAlpha !== undefined) config.accuracy_alpha = flags.accuracyAlpha;
   if (flags.minEffect !== undefined) {
     config.min_effect = flags.minEffect;
     for (const t of Object.values(config.metrics)) delete t.min_effect;
@@ -94,6 +97,7 @@ export function compareCommand(): Command {
     .option('--config <file>', 'regression thresholds (default: configs/regression.json)')
     .addOption(new Option('--test <name>', 'test for timings (overrides the config)').choices(testNames))
     .option('--alpha <p>', 'significance level for timings (overrides the config, per-metric entries included)', probability)
+    .option('--accuracy-alpha <p>', 'family-wise significance level of the paired accuracy tests (overrides the config)', probability)
     .option('--min-effect <fraction>', 'smallest relative timing change that counts, e.g. 0.05 (overrides the config, per-metric entries included)', nonNegativeNumber)
     .addOption(new Option('--only <kind>', 'compare only accuracy metrics or only timings').choices(['accuracy', 'timing']))
     .option('--csv <file>', 'write every comparison as CSV')
@@ -103,8 +107,12 @@ export function compareCommand(): Command {
   cmd.addHelpText('after', `
 Verdicts: regression, improvement, same, noise (a large change the samples cannot confirm),
 missing (in the baseline only; fails unless the config says "missing": "info"), new.
-Timings need both a change above --min-effect and p <= --alpha; accuracy metrics are judged
-against the absolute / relative tolerances of the config.
+Timings need both a change above --min-effect and p <= --alpha. Accuracy metrics (depths
+pooled) pair the trials of both runs on their case and test them (exact McNemar for pass/fail,
+the sign test for scores), Holm-adjusted over all tested measurements: a regression is a
+significant worsening at --accuracy-alpha (default 0.05). The config's absolute / relative
+tolerances fail a run beside the test only for the same inputs on the CPU (deterministic runs),
+and alone where rows cannot be paired (rows of several trials, perplexity).
 Exit code: 1 when anything fails, 0 otherwise, 2 on bad input.
 
 Examples:

@@ -1,45 +1,16 @@
-// configs/regression.json: the thresholds `adamas-bench compare` judges a run by. The schema
-// (draft-07, ajv) fills every default, so a config may give only what it changes.
+// configs/regression.json: the thresholds `adamas-bench compare` judges a run by (their shape and
+// meaning: src/stats/thresholds.ts). The schema (draft-07, ajv) fills every default, so a config
+// may give only what it changes.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultTrialKeys } from '../stats/aggregate.js';
+import { defaultSeedKeys } from '../stats/paired.js';
+import type { MetricThreshold, RegressionConfig } from '../stats/thresholds.js';
 import { packageRoot } from './defaults.js';
 import { readJsonFile, validateJson } from './validate.js';
 
 /** The package's configs/regression.json. */
 export const regressionConfigPath = join(packageRoot, 'configs', 'regression.json');
-
-export interface MetricThreshold {
-  /** Overrides the metric table (src/stats/metrics.ts). */
-  direction?: 'higher' | 'lower';
-  kind?: 'accuracy' | 'timing';
-  /** Accuracy: tolerated absolute worsening. */
-  abs?: number;
-  /** Accuracy: tolerated worsening relative to the baseline value. */
-  rel?: number;
-  /** Timing: smallest relative change that counts. */
-  min_effect?: number;
-  /** Timing: significance level of the test. */
-  alpha?: number;
-  /** Leave the metric out of the comparison. */
-  ignore?: boolean;
-}
-
-export interface RegressionConfig {
-  /** Significance level of the timing test. */
-  alpha: number;
-  /** Relative change of a timing that matters (0.05 = 5 %). */
-  min_effect: number;
-  test: 'mann-whitney' | 'welch';
-  /** Tolerated absolute worsening of an accuracy metric that has no entry in `metrics`. */
-  default_abs: number;
-  /** A measurement of the baseline absent from the current run. */
-  missing: 'regression' | 'info';
-  /** Case parameters that only repeat a measurement (aggregated over, not matched on). */
-  trial_keys: string[];
-  /** Per metric: 'task:metric', 'metric' or the metric's base before a dot ('latency_us'). */
-  metrics: Record<string, MetricThreshold>;
-}
 
 const fraction = { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 } as const;
 const nonNegative = { type: 'number', minimum: 0 } as const;
@@ -67,6 +38,7 @@ export const regressionConfigSchema = {
     alpha: { ...fraction, default: 0.01 },
     min_effect: { ...nonNegative, default: 0.05 },
     test: { enum: ['mann-whitney', 'welch'], default: 'mann-whitney' },
+    accuracy_alpha: { ...fraction, default: 0.05 },
     default_abs: { ...nonNegative, default: 0 },
     missing: { enum: ['regression', 'info'], default: 'regression' },
     trial_keys: {
@@ -74,6 +46,12 @@ export const regressionConfigSchema = {
       items: { type: 'string', minLength: 1 },
       uniqueItems: true,
       default: [...defaultTrialKeys],
+    },
+    seed_keys: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      uniqueItems: true,
+      default: [...defaultSeedKeys],
     },
     metrics: {
       type: 'object',
@@ -86,10 +64,13 @@ export const regressionConfigSchema = {
 
 /**
  * Per-metric thresholds every config starts from; a config's `metrics` entries replace these key
- * by key, so a small config keeps sane tolerances for the metrics it does not mention.
- * - accuracy (passkey, 0/1 per trial): 0.05 absolute. CPU runs are bit-deterministic for a fixed
- *   build, but a different thread count or SIMD path reorders float sums and may flip a trial
- *   that sits on a knife edge; 0.05 tolerates one flip in 20+ trials of a cell, not two.
+ * by key, so a small config keeps sane tolerances for the metrics it does not mention. The
+ * tolerances of accuracy metrics fail a comparison only for the same inputs on the CPU (where a
+ * run is deterministic); elsewhere the paired test decides.
+ * - accuracy (passkey, 0/1 per trial; also accuracy.threshold_plus/minus) and stability: 0.05
+ *   absolute. CPU runs are bit-deterministic for a fixed build, but a different thread count or
+ *   SIMD path reorders float sums and may flip a trial that sits on a knife edge; 0.05 tolerates
+ *   one flip in 20+ trials of a measurement, not two.
  * - recall (top-k recall against full attention): 0.02 absolute.
  * - score (LongBench / RULER, 0..100): 1.0 point absolute.
  * - ppl, prefix_ppl: 1 % relative (reordering noise is ~1e-4; a broken selection moves
@@ -101,6 +82,7 @@ export const regressionConfigSchema = {
  */
 export const defaultMetricThresholds: Readonly<Record<string, MetricThreshold>> = {
   accuracy: { abs: 0.05 },
+  stability: { abs: 0.05 },
   recall: { abs: 0.02 },
   score: { abs: 1.0 },
   ppl: { rel: 0.01 },
@@ -132,16 +114,4 @@ export function loadRegressionConfig(path?: string): { config: RegressionConfig;
   if (path !== undefined) return { config: readRegressionConfig(path), source: path };
   if (existsSync(regressionConfigPath)) return { config: readRegressionConfig(regressionConfigPath), source: regressionConfigPath };
   return { config: defaultRegressionConfig(), source: 'built-in defaults' };
-}
-
-/** The entry for a metric of a task: 'task:metric', then 'metric', then its base ('latency_us'). */
-export function thresholdFor(config: RegressionConfig, task: string, metric: string): MetricThreshold {
-  const dot = metric.indexOf('.');
-  const base = dot > 0 ? metric.slice(0, dot) : undefined;
-  const candidates = [`${task}:${metric}`, metric, ...(base ? [`${task}:${base}`, base] : [])];
-  for (const c of candidates) {
-    const t = config.metrics[c];
-    if (t) return t;
-  }
-  return {};
 }

@@ -121,6 +121,8 @@ interface BudgetPoint {
   series: string;
   label: string;
   budget: number | null;
+  /** Where the point is drawn: the budget, moved a little per series so that intervals sit side by side. */
+  x: number | null;
   context: string;
   value: number;
   lo: number | null;
@@ -132,52 +134,92 @@ function contextName(len: number | null): string {
   return len === null ? 'all' : String(len);
 }
 
-function vsBudget(id: string, title: string, aggs: Aggregate[], seriesDomain: string[]): Figure {
+/** Spread of the series around a budget, in octaves (log2 units) between neighbours. */
+const dodgeOctaves = 0.07;
+
+/**
+ * A metric against the token budget. Several budgets: a log2 axis, one line per method, the
+ * points (and their 95 % intervals) of the methods moved apart a little around each budget, full
+ * attention a dashed line with its interval as a band. One budget: one point per method (full
+ * attention included) side by side, with its interval.
+ * `what` names the data ('passkey', 'pg19'); the title says against which budgets.
+ */
+function vsBudget(id: string, what: string, aggs: Aggregate[], seriesDomain: string[]): Figure {
   const metric = aggs[0].metric;
   const info = metricInfo(metric, aggs[0].unit);
   const yTitle = info?.title ?? metric;
-  const points: BudgetPoint[] = aggs.map((a) => ({
-    series: a.series,
-    label: a.label,
-    budget: a.budget,
-    context: contextName(a.contextLen),
-    value: a.value,
-    lo: a.ci?.lo ?? null,
-    hi: a.ci?.hi ?? null,
-    n: a.n,
-  }));
   const budgets = uniqueSorted(aggs.flatMap((a) => (a.budget === null ? [] : [a.budget])), byNumber);
+  const sparse = seriesDomain.filter((s) => aggs.some((a) => a.series === s && a.budget !== null));
+  const points: BudgetPoint[] = aggs.map((a) => {
+    const i = sparse.indexOf(a.series);
+    const shift = (i - (sparse.length - 1) / 2) * dodgeOctaves;
+    return {
+      series: a.series,
+      label: a.label,
+      budget: a.budget,
+      x: a.budget === null ? null : a.budget * 2 ** shift,
+      context: contextName(a.contextLen),
+      value: a.value,
+      lo: a.ci?.lo ?? null,
+      hi: a.ci?.hi ?? null,
+      n: a.n,
+    };
+  });
   const contexts = uniqueSorted(aggs.map((a) => a.contextLen ?? -1), byNumber).map((c) => contextName(c < 0 ? null : c));
-  const x = log2Axis('budget', budgetTitle, budgets);
   const y = { field: 'value', type: 'quantitative', title: yTitle, scale: { zero: false } };
   const color = colorFor(seriesDomain, aggs.map((a) => a.series));
   const tooltip = [
     { field: 'label', title: 'Method' },
     { field: 'context', title: 'Context' },
     { field: 'value', title: yTitle, format: '.4g' },
+    { field: 'lo', title: '95% interval, low', format: '.4g' },
+    { field: 'hi', title: '95% interval, high', format: '.4g' },
     { field: 'n', title: 'n' },
   ];
-  const inner = {
-    layer: [
-      {
-        transform: [{ filter: 'datum.budget != null && datum.lo != null' }],
-        mark: { type: 'errorbar', ticks: true, opacity: 0.6 },
-        encoding: { x, y: { field: 'lo', type: 'quantitative', title: yTitle }, y2: { field: 'hi' }, color },
-      },
-      {
-        transform: [{ filter: 'datum.budget != null' }],
-        mark: { type: 'line', point: true },
-        encoding: { x, y, color, tooltip },
-      },
-      {
-        // full attention: no budget, one horizontal reference line
-        transform: [{ filter: 'datum.budget == null' }],
-        mark: { type: 'rule', strokeDash: [5, 4], strokeWidth: 1.5 },
-        encoding: { y, color, tooltip },
-      },
-    ],
-  };
-  const description = `${yTitle} against the token budget, one line per method; full attention as a dashed reference line.`;
+  const errorbar = (x: Record<string, unknown>) => ({
+    transform: [{ filter: 'datum.lo != null' }],
+    mark: { type: 'errorbar', ticks: true, thickness: 1.5 },
+    encoding: { x, y: { field: 'lo', type: 'quantitative', title: yTitle }, y2: { field: 'hi' }, color },
+  });
+  let inner: Record<string, unknown>;
+  let title: string;
+  let description: string;
+  if (budgets.length === 1) {
+    const labels = sortedLabels(aggs);
+    const x = { field: 'label', type: 'nominal', title: 'Method', sort: labels, axis: { labelAngle: -30 } };
+    inner = {
+      width: { step: 48 },
+      layer: [errorbar(x), { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y, color, tooltip } }],
+    };
+    title = `${yTitle} at budget ${budgets[0]}: ${what}`;
+    description = `${yTitle} of each method at budget ${budgets[0]} (full attention without a budget), with its 95% interval.`;
+  } else {
+    const x = { ...log2Axis('x', budgetTitle, budgets), axis: { values: budgets, format: 'd' } };
+    inner = {
+      layer: [
+        {
+          // full attention: no budget, its 95 % interval as a band across the panel
+          transform: [{ filter: 'datum.budget == null && datum.lo != null' }],
+          mark: { type: 'rect', fillOpacity: 0.12 },
+          encoding: { y: { field: 'lo', type: 'quantitative', title: yTitle }, y2: { field: 'hi' }, color },
+        },
+        { ...errorbar(x), transform: [{ filter: 'datum.budget != null && datum.lo != null' }] },
+        {
+          transform: [{ filter: 'datum.budget != null' }],
+          mark: { type: 'line', point: true },
+          encoding: { x, y, color, tooltip },
+        },
+        {
+          transform: [{ filter: 'datum.budget == null' }],
+          mark: { type: 'rule', strokeDash: [5, 4], strokeWidth: 1.5 },
+          encoding: { y, color, tooltip },
+        },
+      ],
+    };
+    title = `${yTitle} against budget: ${what}`;
+    description = `${yTitle} against the token budget, one line per method, with 95% intervals (methods moved apart a little at each budget); ` +
+      'full attention as a dashed line, its interval as a band.';
+  }
   const facet = contexts.length > 1 ? { field: 'context', title: contextTitle, sort: contexts } : null;
   return { id, title, description, spec: facetted({ title, description, data: points }, inner, facet) };
 }
@@ -186,7 +228,7 @@ function vsBudget(id: string, title: string, aggs: Aggregate[], seriesDomain: st
 
 function passkeyHeatmap(aggs: Aggregate[]): Figure {
   const labels = sortedLabels(aggs);
-  const points = aggs.map((a) => ({ label: a.label, context: a.contextLen, depth: a.depth, value: a.value, n: a.n }));
+  const points = aggs.map((a) => ({ label: a.label, context: a.contextLen, depth: a.depth, value: a.value, lo: a.ci?.lo ?? null, hi: a.ci?.hi ?? null, n: a.n }));
   const contexts = uniqueSorted(aggs.map((a) => a.contextLen ?? 0), byNumber);
   const depths = uniqueSorted(aggs.map((a) => a.depth ?? 0), byNumber);
   const title = 'Passkey retrieval: accuracy by needle depth and context length (tokens)';
@@ -205,7 +247,8 @@ function passkeyHeatmap(aggs: Aggregate[]): Figure {
           color: { field: 'value', type: 'quantitative', title: 'Accuracy', scale: { domain: [0, 1], scheme: 'redyellowgreen' } },
           tooltip: [
             { field: 'label', title: 'Method' }, { field: 'context', title: 'Context' }, { field: 'depth', title: 'Depth' },
-            { field: 'value', title: 'Accuracy', format: '.2f' }, { field: 'n', title: 'Trials' },
+            { field: 'value', title: 'Accuracy', format: '.2f' }, { field: 'lo', title: '95% interval, low', format: '.2f' },
+            { field: 'hi', title: '95% interval, high', format: '.2f' }, { field: 'n', title: 'Trials' },
           ],
         },
       },
@@ -215,8 +258,10 @@ function passkeyHeatmap(aggs: Aggregate[]): Figure {
   const spec = {
     $schema: schema, title, description, data: { values: points },
     facet: { field: 'label', type: 'nominal', title: 'Method', sort: labels },
-    columns: 4,
+    columns: Math.min(4, labels.length),
     spec: inner,
+    // axes drawn by each panel, not once per grid column: no axis under the empty cells of the last row
+    resolve: { axis: { x: 'independent', y: 'independent' } },
   } as TopLevelSpec;
   return { id: 'passkey-heatmap', title, description, spec };
 }
@@ -337,12 +382,14 @@ export function planFigures(rows: readonly ResultRow[], opts: FigureOptions = {}
   const skipped: SkippedFigure[] = [];
   const agg = (rs: readonly ResultRow[], collapse: ('depth' | 'case')[] = []) =>
     aggregateRows(rs, { trialKeys: opts.trialKeys, collapse });
-  const all = agg(rows);
+  // centres only: series names and the timings (intervals come with each accuracy figure's own aggregation)
+  const all = aggregateRows(rows, { trialKeys: opts.trialKeys, intervals: false });
   const seriesDomain = sortedSeries(all);
   const rowsOf = (task: string, pred: (r: ResultRow) => boolean = () => true) => rows.filter((r) => r.task === task && pred(r));
 
   // accuracy (and score) against budget, one figure per task and data set
   let accuracyFigures = 0;
+  const stability = agg(rows.filter((r) => r.metric === 'stability'), ['depth', 'case']);
   for (const task of ['passkey', 'longbench', 'ruler']) {
     const metric = primaryMetric[task];
     const aggs = agg(rowsOf(task, (r) => r.metric === metric), ['depth', 'case']);
@@ -350,8 +397,11 @@ export function planFigures(rows: readonly ResultRow[], opts: FigureOptions = {}
       const part = aggs.filter((a) => a.dataset === dataset);
       if (!part.some((a) => a.budget !== null)) continue;
       const name = dataset ? `${task} / ${dataset}` : task;
-      figures.push(vsBudget(slug(`accuracy-${task}-${dataset}`), `${metricInfo(metric)?.title ?? metric} against budget: ${name}`, part, seriesDomain));
+      figures.push(vsBudget(slug(`accuracy-${task}-${dataset}`), name, part, seriesDomain));
       accuracyFigures++;
+      // decision stability under threshold jitter, beside the accuracy it qualifies
+      const stable = stability.filter((a) => a.task === task && a.dataset === dataset);
+      if (stable.some((a) => a.budget !== null)) figures.push(vsBudget(slug(`stability-${task}-${dataset}`), name, stable, seriesDomain));
     }
   }
   if (accuracyFigures === 0)
@@ -368,7 +418,7 @@ export function planFigures(rows: readonly ResultRow[], opts: FigureOptions = {}
   for (const dataset of uniqueSorted(ppl.map((a) => a.dataset))) {
     const part = ppl.filter((a) => a.dataset === dataset);
     if (!part.some((a) => a.budget !== null)) continue;
-    figures.push(vsBudget(slug(`perplexity-${dataset}`), `Perplexity against budget${dataset ? `: ${dataset}` : ''}`, part, seriesDomain));
+    figures.push(vsBudget(slug(`perplexity-${dataset}`), dataset || 'ppl', part, seriesDomain));
     pplFigures++;
   }
   if (pplFigures === 0) skipped.push({ id: 'perplexity', title: 'Perplexity against budget', reason: "no 'ppl' rows of a sparse method" });

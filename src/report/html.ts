@@ -3,7 +3,8 @@
 // renderIndex() only presents it.
 import type { ResultRow } from '../results/columns.js';
 import type { RunMeta } from '../results/meta.js';
-import { aggregateRows, type Aggregate } from '../stats/aggregate.js';
+import { aggregateRows, intervalMethodTitle, type Aggregate, type IntervalMethod } from '../stats/aggregate.js';
+import { estimateParts } from '../stats/format.js';
 import { metricBase, metricComponent, metricInfo, primaryMetric } from '../stats/metrics.js';
 import { compareLabels, type Figure, type SkippedFigure } from './figures.js';
 
@@ -20,7 +21,7 @@ export interface SummaryTable {
   dataset: string;
   metric: string;
   unit: string;
-  /** 'mean [95% CI]', 'median [IQR]' or 'sum of the component medians'. */
+  /** 'mean [95% Wilson interval]', 'median [IQR]', 'sum of the component medians', ... */
   statistic: string;
   columns: (number | null)[];
   rows: { label: string; cells: (SummaryCell | null)[] }[];
@@ -57,7 +58,7 @@ export function collectSummary(rows: readonly ResultRow[], trialKeys?: readonly 
     for (const a of [...part].sort(compareLabels)) if (!labels.has(a.label)) labels.set(a.label, a);
     tables.push({
       task, dataset, metric, unit: part[0].unit,
-      statistic: timing ? 'median [IQR]' : 'mean [95% CI]',
+      statistic: timing ? 'median [IQR]' : meanStatistic(part.map((a) => a.ciMethod)),
       columns,
       rows: [...labels.keys()].map((label) => ({
         label,
@@ -72,6 +73,12 @@ export function collectSummary(rows: readonly ResultRow[], trialKeys?: readonly 
     });
   }
   return tables.sort((a, b) => a.task.localeCompare(b.task) || a.dataset.localeCompare(b.dataset));
+}
+
+/** 'mean [95% Wilson interval]', or both methods where a table mixes them. */
+function meanStatistic(methods: IntervalMethod[]): string {
+  const used = [...new Set(methods.filter((m) => m !== 'none'))].map((m) => intervalMethodTitle[m]);
+  return used.length ? `mean [95% ${used.join(' / ')} interval]` : 'mean';
 }
 
 /** A timing split into components ('latency_us.estimate', ...) without a 'total': its parts. */
@@ -107,17 +114,11 @@ export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-/** 4 significant digits, no exponent for ordinary magnitudes. */
-export function fmt(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  if (x !== 0 && (Math.abs(x) >= 1e6 || Math.abs(x) < 1e-3)) return x.toExponential(3);
-  return String(Number(x.toPrecision(4)));
-}
-
 function cellHtml(c: SummaryCell | null): string {
   if (!c) return '<td class="empty">–</td>';
-  const interval = c.lo !== null && c.hi !== null ? ` <span class="ci">[${fmt(c.lo)}, ${fmt(c.hi)}]</span>` : '';
-  return `<td>${fmt(c.value)}${interval} <span class="n">n=${c.n}</span></td>`;
+  const p = estimateParts(c);
+  const interval = p.interval ? ` <span class="ci">${p.interval}</span>` : '';
+  return `<td>${p.value}${interval} <span class="n">${p.n}</span></td>`;
 }
 
 function tableHtml(t: SummaryTable): string {
@@ -204,7 +205,7 @@ figcaption { color: #444; max-width: 60em; }
 ${meta}
 </table>
 <h2>Summary</h2>
-<p>Quality metrics: mean over trials with a 95% interval (Wilson for accuracies, Student's t otherwise); timings: median of the raw samples with the interquartile range. n counts what the task reports: trials, samples or tokens.</p>
+<p>Quality metrics: mean over trials with a 95% interval: Wilson's for accuracies (pass/fail), a seeded bootstrap (BCa) for means of scores and perplexities; numbers are rounded to two significant digits of the interval's width. Timings: median of the raw samples with the interquartile range. n counts what the task reports: trials, samples or tokens.</p>
 ${input.tables.length ? input.tables.map(tableHtml).join('\n') : '<p>No rows to summarise.</p>'}
 <h2>Figures</h2>
 ${figures || '<p>No figure could be drawn from this run.</p>'}

@@ -1,8 +1,11 @@
 // Aggregation of tidy rows into one number per measurement: rows that differ only by trial,
-// sample index or seed (the "trial keys" of the case column) are one group; accuracy-like
-// metrics become a mean over trials (weighted by each row's n) with a Wilson or t interval, and
-// timings pool their raw samples.
+// sample index or seed (the "trial keys" of the case column) are one group; quality metrics
+// become a mean over trials (weighted by each row's n) with a 95 % interval (Wilson for
+// proportions, a seeded BCa bootstrap for means of scores), and timings pool their raw samples
+// (Student's t interval of the mean).
 import type { ResultRow } from '../results/columns.js';
+import { bootstrapMeanInterval } from './bootstrap.js';
+import type { Estimate } from './format.js';
 import { metricInfo, type Direction, type MetricKind } from './metrics.js';
 import { meanInterval, summarize, wilsonInterval, type Interval, type Summary } from './summary.js';
 
@@ -52,8 +55,16 @@ export interface Aggregate extends MeasurementKey {
   rawSamples: boolean;
   summary: Summary;
   ci: Interval | null;
-  ciMethod: 'wilson' | 't' | 'none';
+  /** wilson: proportions; bootstrap: means of scores (BCa, seeded); t: means of timing samples. */
+  ciMethod: IntervalMethod;
 }
+
+export type IntervalMethod = 'wilson' | 'bootstrap' | 't' | 'none';
+
+/** What the method of an interval is called in a table's heading. */
+export const intervalMethodTitle: Readonly<Record<IntervalMethod, string>> = {
+  wilson: 'Wilson', bootstrap: 'bootstrap BCa', t: "Student's t", none: '',
+};
 
 export interface AggregateOptions {
   trialKeys?: readonly string[];
@@ -61,6 +72,8 @@ export interface AggregateOptions {
   level?: number;
   /** Key fields to pool over as well (e.g. depth, for a mean over all depths). */
   collapse?: readonly CollapsibleField[];
+  /** false: no intervals (ci null), for callers that need only the centres (bootstraps cost time). */
+  intervals?: boolean;
 }
 
 export type CollapsibleField = 'dataset' | 'contextLen' | 'depth' | 'case';
@@ -114,10 +127,15 @@ export function parseSamples(s: string | undefined): number[] {
   return s.trim().split(/\s+/).map(Number).filter((v) => Number.isFinite(v));
 }
 
-export function aggregateRows(rows: readonly ResultRow[], opts: AggregateOptions = {}): Aggregate[] {
+export interface RowGroup {
+  key: MeasurementKey;
+  rows: ResultRow[];
+}
+
+/** The rows of each measurement (rows whose value is empty or not a number left out), by key string. */
+export function groupRows(rows: readonly ResultRow[], opts: Omit<AggregateOptions, 'level'> = {}): Map<string, RowGroup> {
   const trialKeys = opts.trialKeys ?? defaultTrialKeys;
-  const level = opts.level ?? 0.95;
-  const groups = new Map<string, { key: MeasurementKey; rows: ResultRow[] }>();
+  const groups = new Map<string, RowGroup>();
   for (const row of rows) {
     const value = Number(row.value);
     if (row.value === '' || !Number.isFinite(value)) continue; // failed or empty measurement
@@ -131,12 +149,18 @@ export function aggregateRows(rows: readonly ResultRow[], opts: AggregateOptions
     if (g) g.rows.push(row);
     else groups.set(ks, { key, rows: [row] });
   }
+  return groups;
+}
+
+export function aggregateRows(rows: readonly ResultRow[], opts: AggregateOptions = {}): Aggregate[] {
+  const level = opts.level ?? 0.95;
   const out: Aggregate[] = [];
-  for (const [ks, g] of groups) out.push(aggregateGroup(ks, g.key, g.rows, level));
+  for (const [ks, g] of groupRows(rows, opts)) out.push(aggregateGroup(ks, g.key, g.rows, opts.intervals === false ? null : level));
   return out.sort(byMeasurementKey);
 }
 
-function aggregateGroup(ks: string, key: MeasurementKey, rows: ResultRow[], level: number): Aggregate {
+/** One measurement from its rows (all of one key, values numbers); level null: no interval. */
+export function aggregateGroup(ks: string, key: MeasurementKey, rows: readonly ResultRow[], level: number | null = 0.95): Aggregate {
   const values = rows.map((r) => Number(r.value));
   const weights = rows.map((r) => {
     const n = num(r.n);
@@ -149,18 +173,16 @@ function aggregateGroup(ks: string, key: MeasurementKey, rows: ResultRow[], leve
   const info = metricInfo(key.metric, key.unit);
   const kind: Aggregate['kind'] = info?.kind ?? (raw.length > 0 ? 'timing' : 'unknown');
 
-  let ci: Interval | null = null;
-  let ciMethod: Aggregate['ciMethod'] = 'none';
   const isProportion = info?.proportion === true && values.every((v) => v >= 0 && v <= 1);
-  if (isProportion) {
-    ci = wilsonInterval(Math.min(n, Math.max(0, value * n)), n, level);
-    ciMethod = ci ? 'wilson' : 'none';
-  } else {
-    // repeated trials are the units of a quality metric; raw samples those of a timing
-    const units = kind === 'timing' && raw.length > 0 ? raw : values;
-    ci = meanInterval(units, level);
-    ciMethod = ci ? 't' : 'none';
+  const method: IntervalMethod = level === null ? 'none' : isProportion ? 'wilson' : kind === 'timing' ? 't' : 'bootstrap';
+  let ci: Interval | null = null;
+  if (level !== null) {
+    if (method === 'wilson') ci = wilsonInterval(Math.min(n, Math.max(0, value * n)), n, level);
+    else if (method === 't') ci = meanInterval(raw.length > 0 ? raw : values, level);
+    // trials (samples, documents) are the units of a quality metric, each weighted by its n
+    else ci = bootstrapMeanInterval(values, { level, weights });
   }
+  const ciMethod: IntervalMethod = ci ? method : 'none';
   return {
     ...key,
     key: ks,
@@ -176,6 +198,11 @@ function aggregateGroup(ks: string, key: MeasurementKey, rows: ResultRow[], leve
     ci,
     ciMethod,
   };
+}
+
+/** The aggregate's centre, interval and n, as the tables print them. */
+export function estimateOf(a: Aggregate): Estimate {
+  return { value: a.value, lo: a.ci?.lo ?? null, hi: a.ci?.hi ?? null, n: a.n };
 }
 
 const cmpNum = (a: number | null, b: number | null): number => (a ?? -1) - (b ?? -1);

@@ -26,6 +26,8 @@ export const knownMetrics: Readonly<Record<string, MetricInfo>> = {
   eval_tokens: { direction: 'higher', kind: 'accuracy', title: 'Evaluated tokens' },
   mean_nll: { direction: 'lower', kind: 'accuracy', title: 'Mean NLL (nats/token)' },
   recall: { direction: 'higher', kind: 'accuracy', title: 'Top-k recall', proportion: true },
+  // the same answer with every threshold moved by +E and by -E (src/stats/jitter.ts)
+  stability: { direction: 'higher', kind: 'accuracy', title: 'Decision stability under threshold jitter', proportion: true },
   // speed
   prefill_s: { direction: 'lower', kind: 'timing', title: 'Prefill time (s)' },
   prefill_tokens_per_s: { direction: 'higher', kind: 'timing', title: 'Prefill (tokens/s)' },

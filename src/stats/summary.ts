@@ -1,5 +1,6 @@
-// Summaries of a set of numbers (timing samples, per-trial scores) and the two confidence
-// intervals the report shows: Student's t for a mean, Wilson's score interval for a proportion.
+// Summaries of a set of numbers (timing samples, per-trial scores) and the closed-form confidence
+// intervals: Student's t for a mean of timings, Wilson's score interval for a proportion (means of
+// scores take the bootstrap, src/stats/bootstrap.ts).
 import { interquartileRange, max, mean, median, min, quantile, sampleStandardDeviation } from 'simple-statistics';
 import { normalQuantile, studentTQuantile } from './distributions.js';
 
@@ -46,7 +47,7 @@ export interface Interval {
   level: number;
 }
 
-function checkLevel(level: number): void {
+export function checkLevel(level: number): void {
   if (!(level > 0 && level < 1)) throw new RangeError(`confidence level must lie in (0, 1) (got ${level})`);
 }
 
@@ -75,5 +76,8 @@ export function wilsonInterval(successes: number, trials: number, level = 0.95):
   const z2n = (z * z) / trials;
   const centre = (p + z2n / 2) / (1 + z2n);
   const half = (z / (1 + z2n)) * Math.sqrt((p * (1 - p)) / trials + z2n / (4 * trials));
-  return { lo: Math.max(0, centre - half), hi: Math.min(1, centre + half), level };
+  // at 0 and at n successes the bound is exactly 0 (1); the formula leaves a rounding residue
+  const lo = successes === 0 ? 0 : Math.max(0, centre - half);
+  const hi = successes === trials ? 1 : Math.min(1, centre + half);
+  return { lo, hi, level };
 }
