@@ -217,7 +217,7 @@ async function expectUsageIn(args: string[], message: string) {
 }
 
 // The real thing: the default model through the real passkey task (when both are at hand).
-const realPasskey = existsSync(join(root, 'dist', 'tasks', 'registry.js')) && existsSync(join(root, 'dist', 'tasks', 'passkey', 'index.js'));
+const realPasskey = existsSync(join(root, 'dist', 'tasks', 'builtin.js')) && existsSync(join(root, 'dist', 'tasks', 'passkey', 'index.js'));
 const modelCached = process.env.ADAMAS_BENCH_CACHE !== undefined && isCached(models[0], process.env.ADAMAS_BENCH_CACHE);
 
 describe('the real default model', () => {

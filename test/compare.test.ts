@@ -8,7 +8,7 @@ import { parse } from 'csv-parse/sync';
 import { CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareCommand } from '../src/cli/compare.js';
-import { exitCodeOf } from '../src/cli/errors.js';
+import { exitCodeOf } from '../src/core/errors.js';
 import { defaultRegressionConfig, readRegressionConfig, regressionConfigPath, thresholdFor, type RegressionConfig } from '../src/config/regression-schema.js';
 import { validateJson } from '../src/config/validate.js';
 import { regressionConfigSchema } from '../src/config/regression-schema.js';

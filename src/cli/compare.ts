@@ -8,7 +8,7 @@ import type { MetricKind } from '../stats/metrics.js';
 import { testNames, type TestName } from '../stats/tests.js';
 import { formatCsv, formatMarkdown } from '../report/compare-output.js';
 import { loadInput, type LoadedInput } from '../report/input.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 
 interface CompareFlags {
   config?: string;

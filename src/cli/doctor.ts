@@ -7,8 +7,8 @@ import { loadDefaults } from '../config/defaults.js';
 import { packageInfo } from '../results/meta.js';
 import { loadAddon, type BuildInfo } from '../native/addon.js';
 import { cpuName, cudaStatus, engineBackends, resolveDevice } from '../runner/device.js';
-import type { TaskRegistry } from '../runner/registry.js';
-import { taskNames } from '../runner/types.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
+import { taskNames } from '../core/job.js';
 import { collectModels, type ModelListing } from './models.js';
 
 export interface DoctorReport {

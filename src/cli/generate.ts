@@ -5,7 +5,7 @@ import { makeSpec, methodLabel, methodNames, toNativeOptions, type MethodName } 
 import { generateGreedy } from '../model/generate.js';
 import { chatPrompt, loadModel } from '../model/model.js';
 import { createTextStream } from '../model/tokenizer.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import { positiveInt } from './parse.js';
 import { addKnobOptions, addModelOptions, knobsFrom, type KnobFlags, type ModelFlags } from './shared-options.js';
 

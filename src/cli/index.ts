@@ -1,12 +1,12 @@
 // The adamas-bench program: one command a module, errors through one sink.
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
-import { loadTaskRegistry, type TaskRegistry } from '../runner/registry.js';
-import { taskNames } from '../runner/types.js';
+import { loadTaskRegistry, type TaskRegistry } from '../tasks/task-registry.js';
+import { taskNames } from '../core/job.js';
 import { ablateCommand } from './ablate.js';
 import { compareCommand } from './compare.js';
 import { doctorCommand } from './doctor.js';
-import { handleError } from './errors.js';
+import { handleError } from './handle-error.js';
 import { generateCommand } from './generate.js';
 import { mergeCommand } from './merge.js';
 import { modelsCommand } from './models.js';

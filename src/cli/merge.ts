@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { mergeRuns } from '../results/merge.js';
 import { shellLine } from '../results/meta.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 
 export function mergeCommand(): Command {
   return new Command('merge')

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { readGgufMetadata } from '../native/addon.js';
 import { cacheDir, cachedPath, fetchModel, findRegistryModel, isCached, modelsDir, registry, resolveModel } from '../model/registry.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 
 interface CacheFlags {
   cacheDir?: string;

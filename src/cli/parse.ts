@@ -1,6 +1,7 @@
 // Value parsers for commander options: each throws InvalidArgumentError with the rule broken,
 // which commander reports together with the flag's name.
 import { InvalidArgumentError } from 'commander';
+import type { Shard } from '../core/job.js';
 
 export function positiveInt(value: string): number {
   if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -52,4 +53,15 @@ export function thresholds(value: string): number[] | 'auto' {
   for (let i = 1; i < nums.length; i++)
     if (!(nums[i] > nums[i - 1])) throw new InvalidArgumentError(`must be strictly increasing (${nums[i - 1]} then ${nums[i]})`);
   return nums;
+}
+
+/** "2/4" -> {index: 2, count: 4}: shard i of n, 1-based. */
+export function parseShard(value: string): Shard {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+  if (!m) throw new InvalidArgumentError("must be i/n, e.g. 1/4 (shard i of n, 1-based)");
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1) throw new InvalidArgumentError('n must be at least 1');
+  if (index < 1 || index > count) throw new InvalidArgumentError(`i must be between 1 and ${count}`);
+  return { index, count };
 }

@@ -3,11 +3,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { MethodEntry, SuiteOverrides } from '../config/suite.js';
 import { methodNames, type MethodKnobs } from '../methods/spec.js';
+import type { Shard } from '../core/job.js';
 import type { DeviceRequest } from '../runner/device.js';
 import type { RunOptions } from '../runner/run.js';
-import { parseShard, type Shard } from '../runner/shard.js';
-import { UsageError } from './errors.js';
-import { listOf, nonNegativeInt, positiveInt, positiveIntList } from './parse.js';
+import { UsageError } from '../core/errors.js';
+import { listOf, nonNegativeInt, parseShard, positiveInt, positiveIntList } from './parse.js';
 import { addModelOptions, knobsFrom, type KnobFlags, type ModelFlags } from './shared-options.js';
 
 export interface RunFlags extends ModelFlags {

@@ -3,10 +3,10 @@
 import { Command } from 'commander';
 import { applyOverrides, findSuite, readSuiteFile, validateSuite, type Suite } from '../config/suite.js';
 import { readMeta } from '../results/meta.js';
-import type { TaskRegistry } from '../runner/registry.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
 import { executeRun, type RunOptions } from '../runner/run.js';
-import { taskNames, type TaskName } from '../runner/types.js';
-import { UsageError } from './errors.js';
+import { taskNames, type TaskName } from '../core/job.js';
+import { UsageError } from '../core/errors.js';
 import { listOf } from './parse.js';
 import { addRunOptions, runExamplesFooter, runSettings, type RunFlags } from './run-options.js';
 

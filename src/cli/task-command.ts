@@ -4,9 +4,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Suite, SuiteTask } from '../config/suite.js';
 import { applyOverrides } from '../config/suite.js';
-import { requireTask, type TaskRegistry } from '../runner/registry.js';
+import { requireTask, type TaskRegistry } from '../tasks/task-registry.js';
 import { executeRun } from '../runner/run.js';
-import type { TaskName } from '../runner/types.js';
+import type { TaskName } from '../core/job.js';
 import type { TaskFlag } from '../tasks/types.js';
 import { addRunOptions, givenKnobs, runExamplesFooter, runSettings, type RunFlags } from './run-options.js';
 import { addKnobOptions, type KnobFlags } from './shared-options.js';

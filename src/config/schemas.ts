@@ -1,8 +1,8 @@
 // JSON Schemas (draft-07, checked by ajv) of the files under suites/ and configs/. A suite is
 // validated in two steps: the common part below, then each task entry's own keys against that
-// task module's optionsSchema (see suite.ts), so every message quotes a path like /tasks/2/lengths/0.
+// task module's optionsSchema (runner/expand.ts), so every message quotes a path like /tasks/2/lengths/0.
 import { methodNames } from '../methods/spec.js';
-import { taskNames } from '../runner/types.js';
+import { taskNames } from '../core/job.js';
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 

@@ -3,7 +3,7 @@
 // also need the engine on CUDA (buildInfo().engineBackends lists 'cuda'); the kernel
 // microbenchmarks need only the kernels.
 import { cpus } from 'node:os';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { BuildInfo } from '../native/addon.js';
 
 export type Device = 'cpu' | 'cuda';

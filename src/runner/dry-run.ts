@@ -1,9 +1,8 @@
 // --dry-run: the job plan and its size, without loading a model or starting a worker.
 import { methodLabel, methodNames } from '../methods/spec.js';
-import type { TaskRegistry } from './registry.js';
-import type { Shard } from './shard.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
 import { formatTable } from './table.js';
-import type { Job } from './types.js';
+import type { Job, Shard } from '../core/job.js';
 
 export interface PlanDescription {
   suite: string;

@@ -3,8 +3,8 @@
 // append each finished job to results.csv and the journal, and summarise.
 import { appendFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { CliError, UsageError } from '../cli/errors.js';
-import { expandSuite, type Suite } from '../config/suite.js';
+import { HarnessError, UsageError } from '../core/errors.js';
+import type { Suite } from '../config/suite.js';
 import { loadAddon, readGgufMetadata, type BuildInfo } from '../native/addon.js';
 import { cachedPath, findRegistryModel, isCached, resolveModel } from '../model/registry.js';
 import { readJournal, okJobIds } from '../results/journal.js';
@@ -14,13 +14,14 @@ import { defaultRunDir, runPath } from '../results/rundir.js';
 import { RunWriter } from '../results/write.js';
 import { resolveDevice, workerSlots, type DeviceRequest } from './device.js';
 import { estimatePlan, formatPlan } from './dry-run.js';
-import { jobLabel, planJobs, type Plan } from './plan.js';
+import { expandSuite } from './expand.js';
+import { planJobs, type Plan } from './plan.js';
 import { createProgress, type ProgressStream } from './progress.js';
-import { needsModel, type TaskRegistry } from './registry.js';
+import { needsModel, type TaskRegistry } from '../tasks/task-registry.js';
 import { runScheduler } from './scheduler.js';
-import { shardJobs, type Shard } from './shard.js';
+import { shardJobs } from './shard.js';
 import { formatSummary, summarize } from './summary.js';
-import type { Job, TaskName } from './types.js';
+import { jobLabel, type Job, type Shard, type TaskName } from '../core/job.js';
 import type { WorkerCommand } from './worker-process.js';
 
 export interface RunOptions {
@@ -300,7 +301,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   if (result.fatal) {
     finish('failed');
     const usage = result.fatal.code !== undefined && ['ERR_NO_CUDA', 'ERR_GGUF', 'ERR_UNSUPPORTED_MODEL', 'ERR_INVALID_OPTION'].includes(result.fatal.code);
-    throw new CliError(`a worker could not start: ${result.fatal.message}`, usage ? 2 : 1,
+    throw new HarnessError(`a worker could not start: ${result.fatal.message}`, usage ? 2 : 1,
       `${dir} keeps what finished (${ok} jobs); after fixing the cause: adamas-bench run --resume ${dir}`);
   }
   finish(failed ? 'completed-with-failures' : 'completed');

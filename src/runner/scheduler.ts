@@ -7,7 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerSlot } from './device.js';
 import { groupJobs, type JobGroup } from './shard.js';
-import type { Job, JobResult, WorkerInit } from './types.js';
+import type { Job } from '../core/job.js';
+import type { JobResult, WorkerInit } from './worker-protocol.js';
 import { WorkerProcess, WorkerStartError, defaultWorkerCommand, type ReadyInfo, type WorkerCommand } from './worker-process.js';
 
 export type JobOutcome =

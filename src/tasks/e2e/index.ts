@@ -3,7 +3,7 @@
 // inputs_embeds), then greedy decode steps, each timed; the median and every sample are kept.
 import type { MethodSpec } from '../../methods/spec.js';
 import { argmax } from '../../model/generate.js';
-import type { Job, Measurement } from '../../runner/types.js';
+import type { Job, Measurement } from '../../core/job.js';
 import { timingMeasurements } from '../common/measure.js';
 import { caseRng } from '../common/rng.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';

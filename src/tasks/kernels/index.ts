@@ -5,8 +5,8 @@
 import { median } from 'simple-statistics';
 import { methodLabel, type MethodSpec } from '../../methods/spec.js';
 import { loadAddon, type BenchAttentionResult } from '../../native/addon.js';
-import type { Job, Measurement } from '../../runner/types.js';
-import { UsageError } from '../../cli/errors.js';
+import type { Job, Measurement } from '../../core/job.js';
+import { UsageError } from '../../core/errors.js';
 import { thin } from '../common/measure.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';
 

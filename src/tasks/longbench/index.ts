@@ -4,11 +4,11 @@
 // 100 characters) prefilled densely and shared by all methods and budgets (prefix key per dataset,
 // sample and length), the question decoded token by token, then greedy generation up to the
 // task's maximum of new tokens. The score is the sample's LongBench metric x 100.
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../core/errors.js';
 import type { MethodSpec } from '../../methods/spec.js';
 import { chatPrompt } from '../../model/model.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
-import type { Job, Measurement } from '../../runner/types.js';
+import type { Job, Measurement } from '../../core/job.js';
 import { OwnerCache } from '../common/cache.js';
 import { generateWithTail } from '../common/generate.js';
 import { checkContext, dataRoot } from '../common/limits.js';

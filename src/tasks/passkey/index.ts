@@ -3,7 +3,7 @@
 // budgets of a case share the dense prefill of everything but the last 400 characters.
 import type { MethodSpec } from '../../methods/spec.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
-import type { Job, Measurement } from '../../runner/types.js';
+import type { Job, Measurement } from '../../core/job.js';
 import { OwnerCache } from '../common/cache.js';
 import { generateWithTail } from '../common/generate.js';
 import { checkContext } from '../common/limits.js';
