@@ -2,7 +2,7 @@
 // one task (default passkey), and the difference of the task's primary metric.
 import { Command, Option } from 'commander';
 import { applyOverrides, type Suite } from '../config/suite.js';
-import { knobChanges, makeSpec, methodLabel, type MethodKnobs } from '../methods/spec.js';
+import { knobChanges, makeSpec, methodSeries, type MethodKnobs } from '../methods/spec.js';
 import type { ResultRow } from '../results/columns.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import { requireTask } from '../tasks/task-registry.js';
@@ -12,8 +12,8 @@ import { formatNumber, formatTable } from '../runner/table.js';
 import { taskNames, type TaskName } from '../core/job.js';
 import type { TaskFlag } from '../tasks/types.js';
 import { UsageError } from '../core/errors.js';
-import { addRunOptions, givenKnobs, runExamplesFooter, runSettings, type RunFlags } from './run-options.js';
-import { addKnobOptions, type KnobFlags } from './shared-options.js';
+import { addKnobOptions, givenKnobs, type KnobFlags } from './knob-options.js';
+import { addRunOptions, runExamplesFooter, runSettings, type RunFlags } from './run-options.js';
 import { attributeOf, taskOption, taskOptionsFrom } from './task-command.js';
 
 interface AblateFlags extends RunFlags, KnobFlags {
@@ -29,22 +29,21 @@ export interface AblationRow {
 }
 
 /** The baseline's and the ablated variant's primary metric per budget and length (or data set),
- *  from the run's summary table. */
+ *  from the run's summary table; `baseline` and `ablated` are the two method series. */
 export function collectAblation(rows: readonly ResultRow[], baseline: string, ablated: string): { metric: string; rows: AblationRow[] } {
   const table = summarize(rows)[0];
   if (!table) return { metric: '', rows: [] };
   const cells = new Map<string, AblationRow>();
   for (const row of table.rows) {
-    const m = /^(.*)@(\d+)$/.exec(row.label);
-    if (!m || (m[1] !== baseline && m[1] !== ablated)) continue;
-    const budget = Number(m[2]);
+    const { series, budget } = row;
+    if (budget === undefined || (series !== baseline && series !== ablated)) continue;
     table.columns.forEach((column, i) => {
       const value = row.cells[i];
       if (value === undefined) return;
       const key = `${budget}\u0000${column}`;
       const cell = cells.get(key) ?? { budget, column };
       cells.set(key, cell);
-      if (m[1] === baseline) cell.baseline = value;
+      if (series === baseline) cell.baseline = value;
       else cell.ablated = value;
     });
   }
@@ -110,8 +109,8 @@ ${runExamplesFooter}`);
       argv: process.argv.slice(2), summary: false, pathOf: () => '',
     });
     if (outcome.data?.rows.length) {
-      const baseline = methodLabel({ ...makeSpec('adamas', 1), budget: undefined });
-      const ablated = methodLabel({ ...variant, budget: undefined });
+      const baseline = methodSeries(makeSpec('adamas', 1));
+      const ablated = methodSeries(variant);
       const t = collectAblation(outcome.data.rows, baseline, ablated);
       process.stdout.write(`${formatAblation(flags.task, t.metric, baseline, ablated, t.rows)}\n`);
     }

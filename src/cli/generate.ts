@@ -7,7 +7,8 @@ import { chatPrompt, loadModel } from '../model/model.js';
 import { createTextStream } from '../model/tokenizer.js';
 import { UsageError } from '../core/errors.js';
 import { positiveInt } from './parse.js';
-import { addKnobOptions, addModelOptions, knobsFrom, type KnobFlags, type ModelFlags } from './shared-options.js';
+import { addKnobOptions, knobsFrom, type KnobFlags } from './knob-options.js';
+import { addModelOptions, type ModelFlags } from './model-options.js';
 
 interface GenerateFlags extends ModelFlags, KnobFlags {
   prompt: string;

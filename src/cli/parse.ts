@@ -2,16 +2,22 @@
 // which commander reports together with the flag's name.
 import { InvalidArgumentError } from 'commander';
 import type { Shard } from '../core/job.js';
+import { integerValue } from '../methods/knobs.js';
 
-export function positiveInt(value: string): number {
-  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
-  return Number(value);
+/** A commander parser from a rule that throws an Error naming what the value breaks. */
+export function flagParser<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
 }
 
-export function nonNegativeInt(value: string): number {
-  if (!/^\s*\d+\s*$/.test(value)) throw new InvalidArgumentError('must be a non-negative integer');
-  return Number(value);
-}
+// the integer rules of the knob table's --skip-layers and --page-size, for every integer flag
+export const positiveInt = flagParser(integerValue(1).parse);
+export const nonNegativeInt = flagParser(integerValue(0).parse);
 
 /** "16,32,64" -> [16, 32, 64]; each a positive integer, the list not empty. */
 export function positiveIntList(value: string): number[] {
@@ -33,26 +39,6 @@ export function listOf<T extends string>(allowed: readonly T[]) {
         throw new InvalidArgumentError(`unknown value '${item}' (expected ${allowed.join(', ')})`);
     return items as T[];
   };
-}
-
-export function oneOf<T extends string>(allowed: readonly T[]) {
-  return (value: string): T => {
-    if (!(allowed as readonly string[]).includes(value))
-      throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}`);
-    return value as T;
-  };
-}
-
-/** "a,b,c" (numbers, strictly increasing) or "auto". */
-export function thresholds(value: string): number[] | 'auto' {
-  if (value.trim() === 'auto') return 'auto';
-  const parts = value.split(',').map((s) => s.trim());
-  const nums = parts.map(Number);
-  if (parts.some((p) => p === '') || nums.some((n) => !Number.isFinite(n)))
-    throw new InvalidArgumentError("must be 'auto' or comma-separated numbers, e.g. -10,0,10");
-  for (let i = 1; i < nums.length; i++)
-    if (!(nums[i] > nums[i - 1])) throw new InvalidArgumentError(`must be strictly increasing (${nums[i - 1]} then ${nums[i]})`);
-  return nums;
 }
 
 /** "2/4" -> {index: 2, count: 4}: shard i of n, 1-based. */

@@ -8,8 +8,8 @@ import { requireTask, type TaskRegistry } from '../tasks/task-registry.js';
 import { executeRun } from '../runner/run.js';
 import type { TaskName } from '../core/job.js';
 import type { TaskFlag } from '../tasks/types.js';
-import { addRunOptions, givenKnobs, runExamplesFooter, runSettings, type RunFlags } from './run-options.js';
-import { addKnobOptions, type KnobFlags } from './shared-options.js';
+import { addKnobOptions, givenKnobs, type KnobFlags } from './knob-options.js';
+import { addRunOptions, runExamplesFooter, runSettings, type RunFlags } from './run-options.js';
 
 /** One line per task for --help, used when the task's module is not built (yet). */
 export const taskBlurbs: Record<TaskName, string> = {

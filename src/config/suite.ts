@@ -7,7 +7,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { TaskName } from '../core/job.js';
-import type { MethodKnobs, MethodName } from '../methods/spec.js';
+import { knobs, type MethodKnobs } from '../methods/knobs.js';
+import type { MethodName } from '../methods/names.js';
 import { packageRoot } from './defaults.js';
 import { suiteSchema } from './schemas.js';
 import { invalid, readJsonFile, schemaProblems } from './validate.js';
@@ -69,11 +70,13 @@ function methodKnobProblems(methods: unknown, path: string, problems: string[]):
   });
 }
 
-function knobProblems(knobs: Partial<MethodKnobs> | undefined, path: string, problems: string[]): void {
-  const t = knobs && typeof knobs === 'object' ? knobs.thresholds : undefined;
-  if (Array.isArray(t) && t.every((x) => typeof x === 'number'))
-    for (let i = 1; i < t.length; i++)
-      if (!(t[i] > t[i - 1])) problems.push(`${path}/thresholds/${i}: must be greater than the previous threshold (${t[i - 1]}) (rule 'increasing')`);
+/** The knob table's rules beyond the schema, for the knobs given at `path`. */
+function knobProblems(values: Partial<MethodKnobs> | undefined, path: string, problems: string[]): void {
+  if (!values || typeof values !== 'object') return;
+  for (const k of knobs) {
+    const v = (values as Record<string, unknown>)[k.key];
+    if (v !== undefined && k.value.problems) problems.push(...k.value.problems(v, `${path}/${k.key}`));
+  }
 }
 
 /** Reads and checks a suite file. */

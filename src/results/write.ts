@@ -4,7 +4,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { HarnessError } from '../core/errors.js';
-import { methodLabel } from '../methods/spec.js';
+import { knobCells, methodLabel } from '../methods/spec.js';
 import { caseString, jobLabel, type Job, type Measurement } from '../core/job.js';
 import { resultColumns, type ResultRow } from './columns.js';
 import { readJournal, type JournalEntry } from './journal.js';
@@ -36,15 +36,7 @@ export function toRows(job: Job, measurements: readonly Measurement[], ctx: { ru
     value: num(x.value),
     unit: x.unit,
     n: String(x.n),
-    skip_layers: String(m.skipLayers),
-    gqa: m.gqa,
-    sink: String(m.sink),
-    page_size: String(m.pageSize),
-    hadamard: String(m.hadamard),
-    distance: m.distance,
-    bits: String(m.bits),
-    granularity: m.granularity,
-    thresholds: m.thresholds === undefined ? '' : m.thresholds === 'auto' ? 'auto' : m.thresholds.join(','),
+    ...knobCells(m),
     seed: String(job.seed),
     job_id: job.id,
     samples: x.samples ? x.samples.map(num).join(' ') : '',

@@ -7,6 +7,7 @@ import { loadDefaults } from '../config/defaults.js';
 import { commonTaskKeys } from '../config/schemas.js';
 import type { MethodVariant, Suite } from '../config/suite.js';
 import { invalid, schemaProblems } from '../config/validate.js';
+import { knobs } from '../methods/knobs.js';
 import { makeSpec, methodLabel, type MethodSpec } from '../methods/spec.js';
 import { findRegistryModel } from '../model/registry.js';
 import { requireTask, type TaskRegistry } from '../tasks/task-registry.js';
@@ -69,13 +70,13 @@ export function expandSuite(
 
     const methods = entry.methods ?? suite.methods ?? defaults.methods;
     const budgets = entry.budgets ?? suite.budgets;
-    const knobs = { ...suite.knobs, ...entry.knobs };
+    const taskKnobs = { ...suite.knobs, ...entry.knobs };
     const specs: MethodSpec[] = [];
     let budgetsRequested = budgets !== undefined;
     for (const m of methods) {
       const variant: MethodVariant = typeof m === 'string' ? { method: m } : m;
       if (variant.budgets) budgetsRequested = true;
-      const specKnobs = { ...knobs, ...variant.knobs };
+      const specKnobs = { ...taskKnobs, ...variant.knobs };
       if (variant.method === 'full') specs.push(makeSpec('full', undefined, specKnobs));
       else for (const b of variant.budgets ?? budgets ?? defaults.budgets) specs.push(makeSpec(variant.method, b, specKnobs));
     }
@@ -84,8 +85,10 @@ export function expandSuite(
       const label = methodLabel(spec);
       if (seen.has(label)) problems.push(`${where || '(root)'}: method '${label}' appears twice (method labels must be unique per task)`);
       seen.add(label);
-      if (Array.isArray(spec.thresholds) && spec.method === 'adamas' && spec.thresholds.length !== 2 ** spec.bits - 1)
-        problems.push(`${where || '(root)'}: '${label}' has ${spec.thresholds.length} thresholds but ${spec.bits}-bit codes need ${2 ** spec.bits - 1} (rule 'thresholds = 2^bits - 1')`);
+      for (const k of knobs) {
+        const broken = k.appliesTo(spec) ? k.check?.(spec) : undefined;
+        if (broken) problems.push(`${where || '(root)'}: '${label}' ${broken}`);
+      }
     }
     out.push({
       index,

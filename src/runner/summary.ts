@@ -12,8 +12,9 @@ export interface SummaryTable {
   metric: string;
   unit: string;
   columns: string[];
-  /** label -> column -> mean (undefined where no job ran). */
-  rows: { label: string; cells: (number | undefined)[]; n: number[] }[];
+  /** A row per method label: the label, its series (the label without the budget) and budget, and
+   *  per column the mean (undefined where no job ran). */
+  rows: { label: string; series: string; budget?: number; cells: (number | undefined)[]; n: number[] }[];
 }
 
 function methodOrder(a: Aggregate): [number, string, number] {
@@ -46,18 +47,20 @@ export function summarize(rows: readonly ResultRow[]): SummaryTable[] {
     const columns = [...new Set(sel.map((a) => columnOf(a, byDataset, byLength)))];
     if (!byDataset) columns.sort((a, b) => Number(a) - Number(b));
     else columns.sort();
-    const labels = new Map<string, [number, string, number]>();
-    for (const a of sel) if (!labels.has(a.label)) labels.set(a.label, methodOrder(a));
-    const ordered = [...labels.entries()].sort((a, b) => compareKeys(a[1], b[1])).map(([l]) => l);
+    const labels = new Map<string, Aggregate>();
+    for (const a of sel) if (!labels.has(a.label)) labels.set(a.label, a);
+    const ordered = [...labels.values()].sort((a, b) => compareKeys(methodOrder(a), methodOrder(b)));
     return {
       task,
       metric,
       unit: first.unit,
       columns,
-      rows: ordered.map((label) => {
+      rows: ordered.map(({ label, series, budget }) => {
         const cells = columns.map((c) => sel.filter((a) => a.label === label && columnOf(a, byDataset, byLength) === c));
         return {
           label,
+          series,
+          ...(budget !== null && { budget }),
           cells: cells.map((found) => (found.length ? found.reduce((s, a) => s + a.value * a.n, 0) / found.reduce((s, a) => s + a.n, 0) : undefined)),
           n: cells.map((found) => found.reduce((s, a) => s + a.rows, 0)),
         };
