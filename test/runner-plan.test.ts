@@ -5,7 +5,7 @@ import { UsageError } from '../src/core/errors.js';
 import type { Suite } from '../src/config/suite.js';
 import { canonicalJson, jobId } from '../src/core/job.js';
 import { makeSpec, type MethodSpec } from '../src/methods/spec.js';
-import { formatPlan } from '../src/runner/dry-run.js';
+import { formatPlan } from '../src/report/plan-table.js';
 import { expandSuite } from '../src/runner/expand.js';
 import { planJobs } from '../src/runner/plan.js';
 import type { TaskRegistry } from '../src/tasks/task-registry.js';

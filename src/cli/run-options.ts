@@ -6,7 +6,7 @@ import { UsageError } from '../core/errors.js';
 import type { Shard } from '../core/job.js';
 import { methodNames } from '../methods/names.js';
 import type { DeviceRequest } from '../runner/device.js';
-import type { RunOptions } from '../runner/run.js';
+import type { RunOptions } from '../runner/execute-run.js';
 import { listOf, nonNegativeInt, parseShard, positiveInt, positiveIntList } from './parse.js';
 import { addModelOptions, type ModelFlags } from './model-options.js';
 

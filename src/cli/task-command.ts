@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Suite, SuiteTask } from '../config/suite.js';
 import { applyOverrides } from '../config/suite.js';
 import { requireTask, type TaskRegistry } from '../tasks/task-registry.js';
-import { executeRun } from '../runner/run.js';
+import { executeRun } from '../runner/execute-run.js';
 import type { TaskName } from '../core/job.js';
 import type { TaskFlag } from '../tasks/types.js';
 import { addKnobOptions, givenKnobs, type KnobFlags } from './knob-options.js';

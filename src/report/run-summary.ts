@@ -1,11 +1,13 @@
-// The end-of-run summary: per task, one table with a row per method label and a column per
-// context length (or data set), each cell the mean of the task's primary metric (src/stats/
-// metrics.ts; the first metric its jobs report when it has none), as src/stats aggregates it.
+// The end of a run on the terminal. The summary: per task, one table with a row per method label
+// and a column per context length (or data set), each cell the mean of the task's primary metric
+// (src/stats/metrics.ts; the first metric its jobs report when it has none), as src/stats
+// aggregates it. Then the counts and the failed jobs.
 import { methodNames } from '../methods/spec.js';
 import type { ResultRow } from '../results/columns.js';
+import type { JournalEntry } from '../results/journal.js';
 import { aggregateRows, type Aggregate } from '../stats/aggregate.js';
 import { primaryMetric } from '../stats/metrics.js';
-import { formatNumber, formatTable } from './table.js';
+import { formatNumber, formatTable } from './terminal.js';
 
 export interface SummaryTable {
   task: string;
@@ -76,4 +78,17 @@ export function formatSummary(tables: readonly SummaryTable[]): string {
     const body = t.rows.map((r) => [r.label, ...r.cells.map((v) => (v === undefined ? '-' : formatNumber(v)))]);
     return `${t.task}: mean ${t.metric}${t.unit ? ` (${t.unit})` : ''}\n${formatTable(header, body)}`;
   }).join('\n\n');
+}
+
+/** The last lines of a run: how many jobs are ok, where the results are, and the failed jobs
+ *  (the first 20) with how to run them again. */
+export function formatRunEnding(r: { ok: number; total: number; failures: readonly JournalEntry[]; results: string; dir: string }): string {
+  const lines = [`\n${r.ok} of ${r.total} jobs ok${r.failures.length ? `, ${r.failures.length} failed` : ''}; results: ${r.results}`];
+  if (r.failures.length) {
+    lines.push('failed jobs:');
+    for (const f of r.failures.slice(0, 20)) lines.push(`  ${f.label} [${f.jobId}]: ${f.error?.split('\n', 1)[0] ?? 'failed'}`);
+    if (r.failures.length > 20) lines.push(`  ... and ${r.failures.length - 20} more (see journal.jsonl)`);
+    lines.push(`retry them with: adamas-bench run --resume ${r.dir}`);
+  }
+  return lines.join('\n');
 }
