@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Options } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isCached, registry as models } from '../src/model/registry.js';
+import { isCached, registry as models } from '../src/model/catalog.js';
 import { readMeta } from '../src/results/meta.js';
 import { readRun } from '../src/results/read.js';
 import { bin, ensureBuilt, fakeRegistry, root } from './helpers/build.js';

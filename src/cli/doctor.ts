@@ -64,7 +64,7 @@ export async function collectDoctor(registry: TaskRegistry, cache?: string): Pro
     node: process.version,
     npm,
     package: packageInfo(),
-    addon: { found: info !== undefined, ...(addonError && { error: addonError }), ...(info && { buildInfo: info }), engineBackends: engineBackends(info) },
+    addon: { found: info !== undefined, ...(addonError && { error: addonError }), ...(info && { buildInfo: info }), engineBackends: [...engineBackends] },
     cpu: cpuName(),
     cuda: {
       built: info?.cuda.built ?? false,

@@ -2,7 +2,7 @@
 // prefill and decode speed on stderr.
 import { Command, Option } from 'commander';
 import { makeSpec, methodLabel, methodNames, toNativeOptions, type MethodName } from '../methods/spec.js';
-import { generateGreedy } from '../model/generate.js';
+import { generateGreedy } from '../model/greedy.js';
 import { chatPrompt, loadModel } from '../model/model.js';
 import { createTextStream } from '../model/tokenizer.js';
 import { UsageError } from '../core/errors.js';

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { readGgufMetadata } from '../native/addon.js';
-import { cacheDir, cachedPath, fetchModel, findRegistryModel, isCached, modelsDir, registry, resolveModel } from '../model/registry.js';
+import { cacheDir, cachedPath, fetchModel, findRegistryModel, isCached, modelsDir, registry, resolveModel } from '../model/catalog.js';
 import { UsageError } from '../core/errors.js';
 
 interface CacheFlags {

@@ -9,7 +9,7 @@ import type { MethodVariant, Suite } from '../config/suite.js';
 import { invalid, schemaProblems } from '../config/validate.js';
 import { knobs } from '../methods/knobs.js';
 import { makeSpec, methodLabel, type MethodSpec } from '../methods/spec.js';
-import { findRegistryModel } from '../model/registry.js';
+import { findRegistryModel } from '../model/catalog.js';
 import { requireTask, type TaskRegistry } from '../tasks/task-registry.js';
 import type { TaskModule } from '../tasks/types.js';
 

@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Job } from '../core/job.js';
-import { cachedPath, findRegistryModel, isCached, resolveModel } from '../model/registry.js';
+import { cachedPath, findRegistryModel, isCached, resolveModel } from '../model/catalog.js';
 import { loadAddon, readGgufMetadata, type BuildInfo } from '../native/addon.js';
 import { needsModel } from '../tasks/task-registry.js';
 import { resolveDevice, workerSlots, type Device, type WorkerSlot } from './device.js';

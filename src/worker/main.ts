@@ -8,7 +8,7 @@ import { loadTaskRegistry, type TaskRegistry } from '../tasks/task-registry.js';
 import type { Job, Measurement } from '../core/job.js';
 import type { FromWorker, ToWorker, WorkerInit } from '../runner/worker-protocol.js';
 import { loadModel, type LoadedModel } from '../model/model.js';
-import { findRegistryModel, sha256File } from '../model/registry.js';
+import { findRegistryModel, sha256File } from '../model/catalog.js';
 import { loadAddon } from '../native/addon.js';
 import type { RunContext } from '../tasks/types.js';
 import { collectRecords } from './records.js';

@@ -10,7 +10,7 @@ import { chatPrompt } from '../../model/model.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import type { Job, Measurement } from '../../core/job.js';
 import { OwnerCache } from '../common/cache.js';
-import { generateWithTail } from '../common/generate.js';
+import { generateWithTail } from '../common/decoding-protocol.js';
 import { checkContext, dataRoot } from '../common/limits.js';
 import { detailJson, estimateSeconds, timingMeasurements } from '../common/measure.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';

@@ -5,7 +5,7 @@ import type { MethodSpec } from '../../methods/spec.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import type { Job, Measurement } from '../../core/job.js';
 import { OwnerCache } from '../common/cache.js';
-import { generateWithTail } from '../common/generate.js';
+import { generateWithTail } from '../common/decoding-protocol.js';
 import { checkContext } from '../common/limits.js';
 import { detailJson, estimateSeconds, timingMeasurements } from '../common/measure.js';
 import { caseRng, randInt } from '../common/rng.js';

@@ -8,11 +8,11 @@ import { chatPrompt } from '../../model/model.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import type { Job, Measurement } from '../../core/job.js';
 import { OwnerCache } from '../common/cache.js';
-import { generateWithTail } from '../common/generate.js';
+import { generateWithTail } from '../common/decoding-protocol.js';
 import { checkContext } from '../common/limits.js';
 import { detailJson, estimateSeconds, timingMeasurements } from '../common/measure.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';
-import { RULER_SUBTASKS, rulerCase, rulerCaseSeed, type RulerSubtask } from './generate.js';
+import { RULER_SUBTASKS, rulerCase, rulerCaseSeed, type RulerSubtask } from './cases.js';
 import { buildRulerPrompt, fitVtExampleNoise, type RulerPrompt } from './prompt.js';
 import { postprocessPrediction, stringMatchAll } from './score.js';
 
