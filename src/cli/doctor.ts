@@ -4,11 +4,11 @@ import { existsSync, statSync } from 'node:fs';
 import { Command } from 'commander';
 import { execa } from 'execa';
 import { loadDefaults } from '../config/defaults.js';
-import { packageInfo } from '../results/meta.js';
+import { taskNames } from '../core/job.js';
 import { loadAddon, type BuildInfo } from '../native/addon.js';
+import { packageInfo } from '../results/meta.js';
 import { cpuName, cudaStatus, engineBackends, resolveDevice } from '../runner/device.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
-import { taskNames } from '../core/job.js';
 import { collectModels, type ModelListing } from './models.js';
 
 export interface DoctorReport {

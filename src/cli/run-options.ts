@@ -7,8 +7,8 @@ import type { Shard } from '../core/job.js';
 import { methodNames } from '../methods/names.js';
 import type { DeviceRequest } from '../runner/device.js';
 import type { RunOptions } from '../runner/execute-run.js';
-import { listOf, nonNegativeInt, parseShard, positiveInt, positiveIntList } from './parse.js';
 import { addModelOptions, type ModelFlags } from './model-options.js';
+import { listOf, nonNegativeInt, parseShard, positiveInt, positiveIntList } from './parse.js';
 
 export interface RunFlags extends ModelFlags {
   methods?: MethodEntry[];

@@ -2,11 +2,10 @@
 // task registry: the shared run flags, the method knobs, and the task's own flags. A task command
 // builds a one-task suite in memory and goes through the same runner as `run <suite>`.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Suite, SuiteTask } from '../config/suite.js';
-import { applyOverrides } from '../config/suite.js';
-import { requireTask, type TaskRegistry } from '../tasks/task-registry.js';
-import { executeRun } from '../runner/execute-run.js';
+import { applyOverrides, type Suite, type SuiteTask } from '../config/suite.js';
 import type { TaskName } from '../core/job.js';
+import { executeRun } from '../runner/execute-run.js';
+import { requireTask, type TaskRegistry } from '../tasks/task-registry.js';
 import type { TaskFlag } from '../tasks/types.js';
 import { addKnobOptions, givenKnobs, type KnobFlags } from './knob-options.js';
 import { addRunOptions, runExamplesFooter, runSettings, type RunFlags } from './run-options.js';

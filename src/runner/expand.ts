@@ -1,12 +1,12 @@
 // Expanding a suite for a device: every selected task entry made concrete (its module, its options
 // checked against the module's schema over the module's defaults, methods x budgets as method
 // specs). The step between a checked suite and the plan.
-import { UsageError } from '../core/errors.js';
-import type { TaskName } from '../core/job.js';
 import { loadDefaults } from '../config/defaults.js';
 import { commonTaskKeys } from '../config/schemas.js';
 import type { MethodVariant, Suite } from '../config/suite.js';
 import { invalid, schemaProblems } from '../config/validate.js';
+import { UsageError } from '../core/errors.js';
+import type { TaskName } from '../core/job.js';
 import { knobs } from '../methods/knobs.js';
 import { makeSpec, methodLabel, type MethodSpec } from '../methods/spec.js';
 import { findRegistryModel } from '../model/catalog.js';

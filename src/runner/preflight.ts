@@ -10,8 +10,8 @@ import { loadAddon, readGgufMetadata, type BuildInfo } from '../native/addon.js'
 import { needsModel } from '../tasks/task-registry.js';
 import { resolveDevice, workerSlots, type Device, type WorkerSlot } from './device.js';
 import { expandSuite, type ExpandedTask } from './expand.js';
-import type { RunRequest } from './run-request.js';
 import { planJobs, type Plan } from './plan.js';
+import type { RunRequest } from './run-request.js';
 import { shardJobs } from './shard.js';
 
 export interface PlannedRun {

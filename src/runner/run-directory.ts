@@ -3,8 +3,7 @@
 // bookkeeping of continuing a directory (same plan, same shard, only the jobs not yet ok).
 import { appendFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import type { Suite } from '../config/suite.js';
-import { validateSuite } from '../config/suite.js';
+import { validateSuite, type Suite } from '../config/suite.js';
 import { UsageError } from '../core/errors.js';
 import type { Job, TaskName } from '../core/job.js';
 import { okJobIds, readJournal } from '../results/journal.js';
@@ -12,8 +11,8 @@ import { gitInfo, packageInfo, readMeta, shellLine, writeMeta, type RunMeta } fr
 import { readJobs } from '../results/read.js';
 import { defaultRunDir, runPath } from '../results/rundir.js';
 import { RunWriter } from '../results/write.js';
-import type { RunOptions, RunRequest } from './run-request.js';
 import type { RunnableRun } from './preflight.js';
+import type { RunOptions, RunRequest } from './run-request.js';
 
 export interface RunDirectory {
   dir: string;

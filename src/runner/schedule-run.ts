@@ -5,12 +5,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { jobLabel } from '../core/job.js';
 import { createProgress } from '../report/progress.js';
-import type { RunMeta } from '../results/meta.js';
-import { writeMeta } from '../results/meta.js';
+import { writeMeta, type RunMeta } from '../results/meta.js';
 import { runPath } from '../results/rundir.js';
-import type { RunRequest } from './run-request.js';
 import type { RunnableRun } from './preflight.js';
 import type { RunDirectory } from './run-directory.js';
+import type { RunRequest } from './run-request.js';
 import { runScheduler, type SchedulerResult } from './scheduler.js';
 
 export interface ScheduledRun {

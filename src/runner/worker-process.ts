@@ -4,9 +4,9 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import type { WorkerSlot } from './device.js';
 import type { Job } from '../core/job.js';
 import type { LoadedModelInfo } from '../results/meta.js';
+import type { WorkerSlot } from './device.js';
 import type { FromWorker, JobResult, ToWorker, WorkerInit } from './worker-protocol.js';
 
 /** How to start a worker: node with the compiled worker entry, unless a test injects another. */
