@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Options } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isCached, registry as models } from '../src/model/registry.js';
+import { isCached, registry as models } from '../src/model/catalog.js';
 import { readMeta } from '../src/results/meta.js';
 import { readRun } from '../src/results/read.js';
 import { bin, ensureBuilt, fakeRegistry, root } from './helpers/build.js';
@@ -217,7 +217,7 @@ async function expectUsageIn(args: string[], message: string) {
 }
 
 // The real thing: the default model through the real passkey task (when both are at hand).
-const realPasskey = existsSync(join(root, 'dist', 'tasks', 'registry.js')) && existsSync(join(root, 'dist', 'tasks', 'passkey', 'index.js'));
+const realPasskey = existsSync(join(root, 'dist', 'tasks', 'builtin.js')) && existsSync(join(root, 'dist', 'tasks', 'passkey', 'index.js'));
 const modelCached = process.env.ADAMAS_BENCH_CACHE !== undefined && isCached(models[0], process.env.ADAMAS_BENCH_CACHE);
 
 describe('the real default model', () => {

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/cli/errors.js';
+import { UsageError } from '../src/core/errors.js';
 import { defaultsPath, loadDefaults } from '../src/config/defaults.js';
-import { applyOverrides, expandSuite, findSuite, readSuiteFile, suitesDir, validateSuite, type Suite } from '../src/config/suite.js';
-import { loadTaskRegistry, type TaskRegistry } from '../src/runner/registry.js';
-import { taskNames } from '../src/runner/types.js';
+import { applyOverrides, findSuite, readSuiteFile, suitesDir, validateSuite, type Suite } from '../src/config/suite.js';
+import { expandSuite } from '../src/runner/expand.js';
+import { loadTaskRegistry, type TaskRegistry } from '../src/tasks/task-registry.js';
+import { taskNames } from '../src/core/job.js';
 import { fakeRegistry } from './helpers/build.js';
 
 async function fake(): Promise<TaskRegistry> {

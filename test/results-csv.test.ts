@@ -11,7 +11,7 @@ import { writeMeta, type RunMeta } from '../src/results/meta.js';
 import { readResultsFile, readRun } from '../src/results/read.js';
 import { runPath } from '../src/results/rundir.js';
 import { RunWriter, toRows } from '../src/results/write.js';
-import type { Job } from '../src/runner/types.js';
+import type { Job } from '../src/core/job.js';
 
 function job(i: number, extra: Partial<Job> = {}): Job {
   return {

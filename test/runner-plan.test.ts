@@ -1,14 +1,17 @@
 // Planning: stable job ids, prefix groups, shards that partition the plan, the dry-run table,
 // and the rules on budgets (a requested budget above a length is an error, a default one is skipped).
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/cli/errors.js';
-import { expandSuite, type Suite } from '../src/config/suite.js';
+import { UsageError } from '../src/core/errors.js';
+import type { Suite } from '../src/config/suite.js';
+import { canonicalJson, jobId } from '../src/core/job.js';
 import { makeSpec, type MethodSpec } from '../src/methods/spec.js';
-import { formatPlan } from '../src/runner/dry-run.js';
-import { canonicalJson, jobId, planJobs } from '../src/runner/plan.js';
-import type { TaskRegistry } from '../src/runner/registry.js';
-import { groupJobs, parseShard, shardJobs } from '../src/runner/shard.js';
-import type { Job } from '../src/runner/types.js';
+import { formatPlan } from '../src/report/plan-table.js';
+import { expandSuite } from '../src/runner/expand.js';
+import { planJobs } from '../src/runner/plan.js';
+import type { TaskRegistry } from '../src/tasks/task-registry.js';
+import { parseShard } from '../src/cli/parse.js';
+import { groupJobs, shardJobs } from '../src/runner/shard.js';
+import type { Job } from '../src/core/job.js';
 import type { PlanContext, PlannedJob, TaskModule } from '../src/tasks/types.js';
 
 interface FakeOptions {

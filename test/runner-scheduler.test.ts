@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expandSuite, type Suite } from '../src/config/suite.js';
+import type { Suite } from '../src/config/suite.js';
+import { expandSuite } from '../src/runner/expand.js';
 import type { WorkerSlot } from '../src/runner/device.js';
 import { planJobs } from '../src/runner/plan.js';
-import type { TaskRegistry } from '../src/runner/registry.js';
+import type { TaskRegistry } from '../src/tasks/task-registry.js';
 import { runScheduler, type JobOutcome } from '../src/runner/scheduler.js';
-import type { Job } from '../src/runner/types.js';
+import type { Job } from '../src/core/job.js';
 import { ensureBuilt, fakeRegistry, workerMain } from './helpers/build.js';
 
 let registry: TaskRegistry;

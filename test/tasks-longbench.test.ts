@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/cli/errors.js';
+import { UsageError } from '../src/core/errors.js';
 import { schemaProblems } from '../src/config/validate.js';
 import { makeSpec } from '../src/methods/spec.js';
 import { LONGBENCH_DATASETS, loadLongBenchConfig } from '../src/tasks/longbench/config.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSpec, type MethodSpec } from '../src/methods/spec.js';
 import { loadModel, type LoadedModel } from '../src/model/model.js';
-import type { Job, Measurement } from '../src/runner/types.js';
+import type { Job, Measurement } from '../src/core/job.js';
 import { longBenchTask } from '../src/tasks/longbench/index.js';
 import { passkeyTask } from '../src/tasks/passkey/index.js';
 import { pplTask } from '../src/tasks/ppl/index.js';

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/cli/errors.js';
+import { UsageError } from '../src/core/errors.js';
 import { schemaProblems } from '../src/config/validate.js';
 import { makeSpec } from '../src/methods/spec.js';
 import { pplTask, prefixLengthFor } from '../src/tasks/ppl/index.js';

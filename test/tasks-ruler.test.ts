@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { schemaProblems } from '../src/config/validate.js';
 import { makeSpec } from '../src/methods/spec.js';
-import { CWE_VOCABULARY, cweShapes, RULER_SUBTASKS, rulerCase, vtChain, vtExample } from '../src/tasks/ruler/generate.js';
+import { CWE_VOCABULARY, cweShapes, RULER_SUBTASKS, rulerCase, vtChain, vtExample } from '../src/tasks/ruler/cases.js';
 import { rulerTask } from '../src/tasks/ruler/index.js';
 import { assemble, buildRulerPrompt, fitVtExampleNoise, MAX_TAIL_CHARS } from '../src/tasks/ruler/prompt.js';
 import { postprocessPrediction, stringMatchAll, stringMatchPart } from '../src/tasks/ruler/score.js';

@@ -2,65 +2,19 @@
 // one task (default passkey), and the difference of the task's primary metric.
 import { Command, Option } from 'commander';
 import { applyOverrides, type Suite } from '../config/suite.js';
-import { knobChanges, makeSpec, methodLabel, type MethodKnobs } from '../methods/spec.js';
-import type { ResultRow } from '../results/columns.js';
-import type { TaskRegistry } from '../runner/registry.js';
-import { requireTask } from '../runner/registry.js';
-import { executeRun } from '../runner/run.js';
-import { summarize } from '../runner/summary.js';
-import { formatNumber, formatTable } from '../runner/table.js';
-import { taskNames, type TaskName } from '../runner/types.js';
+import { UsageError } from '../core/errors.js';
+import { taskNames, type TaskName } from '../core/job.js';
+import { knobChanges, makeSpec, methodSeries, type MethodKnobs } from '../methods/spec.js';
+import { collectAblation, formatAblation } from '../report/ablation.js';
+import { executeRun } from '../runner/execute-run.js';
+import { requireTask, type TaskRegistry } from '../tasks/task-registry.js';
 import type { TaskFlag } from '../tasks/types.js';
-import { UsageError } from './errors.js';
-import { addRunOptions, givenKnobs, runExamplesFooter, runSettings, type RunFlags } from './run-options.js';
-import { addKnobOptions, type KnobFlags } from './shared-options.js';
+import { addKnobOptions, givenKnobs, type KnobFlags } from './knob-options.js';
+import { addRunOptions, runExamplesFooter, runSettings, type RunFlags } from './run-options.js';
 import { attributeOf, taskOption, taskOptionsFrom } from './task-command.js';
 
 interface AblateFlags extends RunFlags, KnobFlags {
   task: TaskName;
-}
-
-export interface AblationRow {
-  budget: number;
-  column: string;
-  baseline?: number;
-  ablated?: number;
-  difference?: number;
-}
-
-/** The baseline's and the ablated variant's primary metric per budget and length (or data set),
- *  from the run's summary table. */
-export function collectAblation(rows: readonly ResultRow[], baseline: string, ablated: string): { metric: string; rows: AblationRow[] } {
-  const table = summarize(rows)[0];
-  if (!table) return { metric: '', rows: [] };
-  const cells = new Map<string, AblationRow>();
-  for (const row of table.rows) {
-    const m = /^(.*)@(\d+)$/.exec(row.label);
-    if (!m || (m[1] !== baseline && m[1] !== ablated)) continue;
-    const budget = Number(m[2]);
-    table.columns.forEach((column, i) => {
-      const value = row.cells[i];
-      if (value === undefined) return;
-      const key = `${budget}\u0000${column}`;
-      const cell = cells.get(key) ?? { budget, column };
-      cells.set(key, cell);
-      if (m[1] === baseline) cell.baseline = value;
-      else cell.ablated = value;
-    });
-  }
-  const order = (c: AblationRow) => table.columns.indexOf(c.column);
-  const out = [...cells.values()].sort((x, y) => x.budget - y.budget || order(x) - order(y));
-  for (const c of out) if (c.baseline !== undefined && c.ablated !== undefined) c.difference = c.ablated - c.baseline;
-  return { metric: table.metric, rows: out };
-}
-
-export function formatAblation(task: string, metric: string, baseline: string, ablated: string, rows: readonly AblationRow[]): string {
-  const f = (v: number | undefined) => (v === undefined ? '-' : formatNumber(v));
-  const numeric = rows.every((r) => /^\d+$/.test(r.column));
-  const body = rows.map((r) => [String(r.budget), r.column, f(r.baseline), f(r.ablated),
-    r.difference === undefined ? '-' : `${r.difference > 0 ? '+' : ''}${formatNumber(r.difference)}`]);
-  return `${task}: mean ${metric}, ${ablated} vs ${baseline} (difference = ablated - baseline)\n` +
-    formatTable(['budget', numeric ? 'len' : 'dataset', baseline, ablated, 'difference'], body, 2);
 }
 
 /** Flags of every registered task, once each (the chosen task must define the ones given). */
@@ -110,8 +64,8 @@ ${runExamplesFooter}`);
       argv: process.argv.slice(2), summary: false, pathOf: () => '',
     });
     if (outcome.data?.rows.length) {
-      const baseline = methodLabel({ ...makeSpec('adamas', 1), budget: undefined });
-      const ablated = methodLabel({ ...variant, budget: undefined });
+      const baseline = methodSeries(makeSpec('adamas', 1));
+      const ablated = methodSeries(variant);
       const t = collectAblation(outcome.data.rows, baseline, ablated);
       process.stdout.write(`${formatAblation(flags.task, t.metric, baseline, ablated, t.rows)}\n`);
     }

@@ -2,14 +2,14 @@
 // on a regression (CI), 0 otherwise, 2 on bad input.
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadRegressionConfig } from '../config/regression-schema.js';
+import { loadRegressionConfig } from '../stats/regression-config.js';
 import { compareRows, type CompareResult } from '../stats/compare.js';
 import type { MetricKind } from '../stats/metrics.js';
 import { testNames, type TestName } from '../stats/tests.js';
 import type { RegressionConfig } from '../stats/thresholds.js';
 import { formatCsv, formatMarkdown } from '../report/compare-output.js';
 import { loadInput, type LoadedInput } from '../report/input.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 
 interface CompareFlags {
   config?: string;

@@ -4,11 +4,11 @@ import { existsSync, statSync } from 'node:fs';
 import { Command } from 'commander';
 import { execa } from 'execa';
 import { loadDefaults } from '../config/defaults.js';
-import { packageInfo } from '../results/meta.js';
+import { taskNames } from '../core/job.js';
 import { loadAddon, type BuildInfo } from '../native/addon.js';
+import { packageInfo } from '../results/meta.js';
 import { cpuName, cudaStatus, engineBackends, resolveDevice } from '../runner/device.js';
-import type { TaskRegistry } from '../runner/registry.js';
-import { taskNames } from '../runner/types.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
 import { collectModels, type ModelListing } from './models.js';
 
 export interface DoctorReport {
@@ -64,7 +64,7 @@ export async function collectDoctor(registry: TaskRegistry, cache?: string): Pro
     node: process.version,
     npm,
     package: packageInfo(),
-    addon: { found: info !== undefined, ...(addonError && { error: addonError }), ...(info && { buildInfo: info }), engineBackends: engineBackends(info) },
+    addon: { found: info !== undefined, ...(addonError && { error: addonError }), ...(info && { buildInfo: info }), engineBackends: [...engineBackends] },
     cpu: cpuName(),
     cuda: {
       built: info?.cuda.built ?? false,

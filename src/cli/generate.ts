@@ -1,13 +1,14 @@
 // adamas-bench generate: greedy continuation of a prompt, printed as it is produced, with the
 // prefill and decode speed on stderr.
 import { Command, Option } from 'commander';
+import { UsageError } from '../core/errors.js';
 import { makeSpec, methodLabel, methodNames, toNativeOptions, type MethodName } from '../methods/spec.js';
-import { generateGreedy } from '../model/generate.js';
+import { generateGreedy } from '../model/greedy.js';
 import { chatPrompt, loadModel } from '../model/model.js';
 import { createTextStream } from '../model/tokenizer.js';
-import { UsageError } from './errors.js';
+import { addKnobOptions, knobsFrom, type KnobFlags } from './knob-options.js';
+import { addModelOptions, type ModelFlags } from './model-options.js';
 import { positiveInt } from './parse.js';
-import { addKnobOptions, addModelOptions, knobsFrom, type KnobFlags, type ModelFlags } from './shared-options.js';
 
 interface GenerateFlags extends ModelFlags, KnobFlags {
   prompt: string;

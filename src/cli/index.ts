@@ -1,13 +1,13 @@
 // The adamas-bench program: one command a module, errors through one sink.
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
-import { loadTaskRegistry, type TaskRegistry } from '../runner/registry.js';
-import { taskNames } from '../runner/types.js';
+import { taskNames } from '../core/job.js';
+import { loadTaskRegistry, type TaskRegistry } from '../tasks/task-registry.js';
 import { ablateCommand } from './ablate.js';
 import { compareCommand } from './compare.js';
 import { doctorCommand } from './doctor.js';
-import { handleError } from './errors.js';
 import { generateCommand } from './generate.js';
+import { handleError } from './handle-error.js';
 import { mergeCommand } from './merge.js';
 import { modelsCommand } from './models.js';
 import { reportCommand } from './report.js';

@@ -1,8 +1,8 @@
 // adamas-bench merge: join the shard runs of one plan into one run directory.
 import { Command } from 'commander';
+import { UsageError } from '../core/errors.js';
 import { mergeRuns } from '../results/merge.js';
 import { shellLine } from '../results/meta.js';
-import { UsageError } from './errors.js';
 
 export function mergeCommand(): Command {
   return new Command('merge')

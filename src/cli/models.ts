@@ -2,9 +2,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { UsageError } from '../core/errors.js';
+import { cacheDir, cachedPath, fetchModel, findRegistryModel, isCached, modelsDir, registry, resolveModel } from '../model/catalog.js';
 import { readGgufMetadata } from '../native/addon.js';
-import { cacheDir, cachedPath, fetchModel, findRegistryModel, isCached, modelsDir, registry, resolveModel } from '../model/registry.js';
-import { UsageError } from './errors.js';
 
 interface CacheFlags {
   cacheDir?: string;

@@ -1,16 +1,23 @@
 // Value parsers for commander options: each throws InvalidArgumentError with the rule broken,
 // which commander reports together with the flag's name.
 import { InvalidArgumentError } from 'commander';
+import type { Shard } from '../core/job.js';
+import { integerValue } from '../methods/knobs.js';
 
-export function positiveInt(value: string): number {
-  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
-  return Number(value);
+/** A commander parser from a rule that throws an Error naming what the value breaks. */
+export function flagParser<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
 }
 
-export function nonNegativeInt(value: string): number {
-  if (!/^\s*\d+\s*$/.test(value)) throw new InvalidArgumentError('must be a non-negative integer');
-  return Number(value);
-}
+// the integer rules of the knob table's --skip-layers and --page-size, for every integer flag
+export const positiveInt = flagParser(integerValue(1).parse);
+export const nonNegativeInt = flagParser(integerValue(0).parse);
 
 /** "16,32,64" -> [16, 32, 64]; each a positive integer, the list not empty. */
 export function positiveIntList(value: string): number[] {
@@ -34,22 +41,13 @@ export function listOf<T extends string>(allowed: readonly T[]) {
   };
 }
 
-export function oneOf<T extends string>(allowed: readonly T[]) {
-  return (value: string): T => {
-    if (!(allowed as readonly string[]).includes(value))
-      throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}`);
-    return value as T;
-  };
-}
-
-/** "a,b,c" (numbers, strictly increasing) or "auto". */
-export function thresholds(value: string): number[] | 'auto' {
-  if (value.trim() === 'auto') return 'auto';
-  const parts = value.split(',').map((s) => s.trim());
-  const nums = parts.map(Number);
-  if (parts.some((p) => p === '') || nums.some((n) => !Number.isFinite(n)))
-    throw new InvalidArgumentError("must be 'auto' or comma-separated numbers, e.g. -10,0,10");
-  for (let i = 1; i < nums.length; i++)
-    if (!(nums[i] > nums[i - 1])) throw new InvalidArgumentError(`must be strictly increasing (${nums[i - 1]} then ${nums[i]})`);
-  return nums;
+/** "2/4" -> {index: 2, count: 4}: shard i of n, 1-based. */
+export function parseShard(value: string): Shard {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+  if (!m) throw new InvalidArgumentError("must be i/n, e.g. 1/4 (shard i of n, 1-based)");
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1) throw new InvalidArgumentError('n must be at least 1');
+  if (index < 1 || index > count) throw new InvalidArgumentError(`i must be between 1 and ${count}`);
+  return { index, count };
 }

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
-import { loadRegressionConfig } from '../config/regression-schema.js';
+import { loadRegressionConfig } from '../stats/regression-config.js';
 import { buildReport } from '../report/index.js';
 import { loadInput } from '../report/input.js';
 

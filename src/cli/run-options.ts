@@ -2,13 +2,13 @@
 // budgets and device, where the run goes, resume, shards, dry runs. Flags override a suite.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { MethodEntry, SuiteOverrides } from '../config/suite.js';
-import { methodNames, type MethodKnobs } from '../methods/spec.js';
+import { UsageError } from '../core/errors.js';
+import type { Shard } from '../core/job.js';
+import { methodNames } from '../methods/names.js';
 import type { DeviceRequest } from '../runner/device.js';
-import type { RunOptions } from '../runner/run.js';
-import { parseShard, type Shard } from '../runner/shard.js';
-import { UsageError } from './errors.js';
-import { listOf, nonNegativeInt, positiveInt, positiveIntList } from './parse.js';
-import { addModelOptions, knobsFrom, type KnobFlags, type ModelFlags } from './shared-options.js';
+import type { RunOptions } from '../runner/execute-run.js';
+import { addModelOptions, type ModelFlags } from './model-options.js';
+import { listOf, nonNegativeInt, parseShard, positiveInt, positiveIntList } from './parse.js';
 
 export interface RunFlags extends ModelFlags {
   methods?: MethodEntry[];
@@ -55,19 +55,10 @@ export function addRunOptions(cmd: Command, opts: { methods?: boolean } = {}): C
     .option('--record-selection', 'also keep the selected token positions of every step, layer and head in <run>/records/', false);
 }
 
-function given(cmd: Command, name: string): boolean {
+/** Whether the user gave the option (on the command line or through its environment variable). */
+export function given(cmd: Command, name: string): boolean {
   const source = cmd.getOptionValueSource(name);
   return source === 'cli' || source === 'env';
-}
-
-/** Knob flags the user typed (defaults left out, so a suite's knobs stay). */
-export function givenKnobs(cmd: Command, flags: KnobFlags): Partial<MethodKnobs> | undefined {
-  const all = knobsFrom(flags);
-  const out: Partial<MethodKnobs> = {};
-  const keys: [keyof MethodKnobs, string][] = [['skipLayers', 'skipLayers'], ['gqa', 'gqa'], ['sink', 'sink'], ['pageSize', 'pageSize'],
-    ['hadamard', 'hadamard'], ['distance', 'distance'], ['bits', 'bits'], ['granularity', 'granularity'], ['thresholds', 'thresholds']];
-  for (const [key, option] of keys) if (given(cmd, option)) (out as Record<string, unknown>)[key] = all[key];
-  return Object.keys(out).length ? out : undefined;
 }
 
 /** The suite overrides and run options the flags ask for. */

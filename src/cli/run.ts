@@ -1,12 +1,12 @@
 // adamas-bench run <suite>: every task of a suite file, through the same runner as the task
 // commands. `run --resume <dir>` alone continues a run from what its meta.json recorded.
 import { Command } from 'commander';
-import { applyOverrides, findSuite, readSuiteFile, validateSuite, type Suite } from '../config/suite.js';
-import { readMeta } from '../results/meta.js';
-import type { TaskRegistry } from '../runner/registry.js';
-import { executeRun, type RunOptions } from '../runner/run.js';
-import { taskNames, type TaskName } from '../runner/types.js';
-import { UsageError } from './errors.js';
+import { applyOverrides, findSuite, readSuiteFile, type Suite } from '../config/suite.js';
+import { UsageError } from '../core/errors.js';
+import { taskNames, type TaskName } from '../core/job.js';
+import { executeRun, type RunOptions } from '../runner/execute-run.js';
+import { resumeRequest } from '../runner/run-directory.js';
+import type { TaskRegistry } from '../tasks/task-registry.js';
 import { listOf } from './parse.js';
 import { addRunOptions, runExamplesFooter, runSettings, type RunFlags } from './run-options.js';
 
@@ -30,37 +30,23 @@ Examples:
 ${runExamplesFooter}`);
   return cmd.action(async (suiteArg: string | undefined, flags: SuiteRunFlags, command: Command) => {
     const { overrides, options } = runSettings(command, flags);
-    let suite: Suite;
-    let source: string;
-    let runOptions: RunOptions = { ...options, ...(flags.tasks && { tasks: flags.tasks }) };
+    const fromFlags: RunOptions = { ...options, ...(flags.tasks && { tasks: flags.tasks }) };
+    const deviceFlag = command.getOptionValueSource('device') === 'cli' ? flags.device : undefined;
+    let request: { suite: Suite; source: string; options: RunOptions };
     if (suiteArg !== undefined) {
-      source = findSuite(suiteArg);
-      suite = readSuiteFile(source);
+      const source = findSuite(suiteArg);
+      request = { suite: readSuiteFile(source), source, options: fromFlags };
     } else {
       if (typeof flags.resume !== 'string' && !(flags.resume === true && flags.out))
         throw new UsageError('run needs a suite (a file or a name under suites/), or --resume <dir> to continue a run');
-      const dir = typeof flags.resume === 'string' ? flags.resume : flags.out!;
-      const meta = readMeta(dir);
-      source = `${dir}/meta.json (suiteDefinition)`;
-      suite = validateSuite(meta.suiteDefinition, source);
-      const o = meta.options;
-      runOptions = {
-        ...(o.devices && { devices: o.devices }),
-        ...(o.tasks && { tasks: o.tasks as TaskName[] }),
-        ...(o.dataDir && { dataDir: o.dataDir }),
-        ...(o.threads && { threads: o.threads }),
-        ...(meta.shard && { shard: meta.shard }),
-        ...runOptions,
-        device: command.getOptionValueSource('device') === 'cli' ? flags.device : (o.device as RunOptions['device']),
-        resume: dir,
-      };
+      request = resumeRequest(typeof flags.resume === 'string' ? flags.resume : flags.out!, fromFlags, deviceFlag);
     }
-    suite = applyOverrides(suite, overrides);
+    const suite = applyOverrides(request.suite, overrides);
     const outcome = await executeRun({
       suite,
-      source,
+      source: request.source,
       registry,
-      options: { ...runOptions, device: command.getOptionValueSource('device') === 'cli' ? flags.device : suite.device ?? runOptions.device },
+      options: { ...request.options, device: deviceFlag ?? suite.device ?? request.options.device },
       argv: process.argv.slice(2),
     });
     process.exitCode = outcome.exitCode;

@@ -2,14 +2,13 @@
 // task registry: the shared run flags, the method knobs, and the task's own flags. A task command
 // builds a one-task suite in memory and goes through the same runner as `run <suite>`.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Suite, SuiteTask } from '../config/suite.js';
-import { applyOverrides } from '../config/suite.js';
-import { requireTask, type TaskRegistry } from '../runner/registry.js';
-import { executeRun } from '../runner/run.js';
-import type { TaskName } from '../runner/types.js';
+import { applyOverrides, type Suite, type SuiteTask } from '../config/suite.js';
+import type { TaskName } from '../core/job.js';
+import { executeRun } from '../runner/execute-run.js';
+import { requireTask, type TaskRegistry } from '../tasks/task-registry.js';
 import type { TaskFlag } from '../tasks/types.js';
-import { addRunOptions, givenKnobs, runExamplesFooter, runSettings, type RunFlags } from './run-options.js';
-import { addKnobOptions, type KnobFlags } from './shared-options.js';
+import { addKnobOptions, givenKnobs, type KnobFlags } from './knob-options.js';
+import { addRunOptions, runExamplesFooter, runSettings, type RunFlags } from './run-options.js';
 
 /** One line per task for --help, used when the task's module is not built (yet). */
 export const taskBlurbs: Record<TaskName, string> = {

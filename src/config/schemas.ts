@@ -1,8 +1,9 @@
 // JSON Schemas (draft-07, checked by ajv) of the files under suites/ and configs/. A suite is
 // validated in two steps: the common part below, then each task entry's own keys against that
-// task module's optionsSchema (see suite.ts), so every message quotes a path like /tasks/2/lengths/0.
-import { methodNames } from '../methods/spec.js';
-import { taskNames } from '../runner/types.js';
+// task module's optionsSchema (runner/expand.ts), so every message quotes a path like /tasks/2/lengths/0.
+import { taskNames } from '../core/job.js';
+import { knobs } from '../methods/knobs.js';
+import { methodNames } from '../methods/names.js';
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 
@@ -13,27 +14,12 @@ export const budgetsSchema = {
   uniqueItems: true,
 } as const;
 
-/** Partial method knobs (the keys of MethodKnobs in src/methods/spec.ts). */
+/** Partial method knobs: each knob's schema from the knob table (src/methods/knobs.ts). */
 export const knobsSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: {
-    skipLayers: { type: 'integer', minimum: 0 },
-    gqa: { enum: ['query', 'kv'] },
-    sink: { type: 'integer', minimum: 0 },
-    pageSize: positiveInt,
-    hadamard: { type: 'boolean' },
-    distance: { enum: ['l1', 'l2'] },
-    bits: { enum: [1, 2, 3] },
-    granularity: { enum: ['token', 'page'] },
-    thresholds: {
-      type: ['string', 'array'],
-      if: { type: 'string' },
-      then: { const: 'auto' },
-      else: { items: { type: 'number' }, minItems: 1 },
-    },
-  },
-} as const;
+  properties: Object.fromEntries(knobs.map((k) => [k.key, k.value.schema])),
+};
 
 /** A method: its name, or {method, knobs?, budgets?} for a variant (ablations side by side). */
 export const methodEntrySchema = {

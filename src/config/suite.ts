@@ -1,17 +1,16 @@
 // Suites: JSON files under suites/ (or an in-memory one built from a task command's flags) that
 // say which tasks to run with which methods, budgets and options. Checked in two steps: the common
-// part against suiteSchema, then each task entry's own keys against its module's optionsSchema
-// (merged over the module's defaults for the device), so messages quote paths like /tasks/2/lengths/0.
+// part against suiteSchema here, then each task entry's own keys against its module's
+// optionsSchema when the runner expands the suite (runner/expand.ts), so messages quote paths like
+// /tasks/2/lengths/0.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { UsageError } from '../cli/errors.js';
-import { makeSpec, methodLabel, type MethodKnobs, type MethodName, type MethodSpec } from '../methods/spec.js';
-import { findRegistryModel } from '../model/registry.js';
-import { requireTask, type TaskRegistry } from '../runner/registry.js';
-import type { TaskName } from '../runner/types.js';
-import type { TaskModule } from '../tasks/types.js';
-import { loadDefaults, packageRoot } from './defaults.js';
-import { commonTaskKeys, suiteSchema } from './schemas.js';
+import { UsageError } from '../core/errors.js';
+import type { TaskName } from '../core/job.js';
+import { knobs, type MethodKnobs } from '../methods/knobs.js';
+import type { MethodName } from '../methods/names.js';
+import { packageRoot } from './defaults.js';
+import { suiteSchema } from './schemas.js';
 import { invalid, readJsonFile, schemaProblems } from './validate.js';
 
 /** A method variant: a method with its own knobs (and budgets), e.g. Adamas without Hadamard. */
@@ -45,25 +44,7 @@ export interface Suite {
   tasks: SuiteTask[];
 }
 
-/** One task entry made concrete for a device: its module, method specs and full options. */
-export interface ExpandedTask {
-  /** Position in suite.tasks. */
-  index: number;
-  /** The entry's JSON path for messages ('/tasks/2'; '' for a task command's one entry). */
-  where: string;
-  task: TaskName;
-  module: TaskModule<any>;
-  /** Canonical model name: the registry name for registry models ('default' resolved), else as given. */
-  model: string;
-  seed: number;
-  specs: MethodSpec[];
-  /** true when the budgets were asked for (flags or suite), false when they are the defaults. */
-  budgetsRequested: boolean;
-  /** The module's defaults for the device with the entry's options on top, validated. */
-  options: Record<string, unknown>;
-}
-
-/** Checks the common part of a suite (the task entries' own keys are checked by expandSuite). */
+/** Checks the common part of a suite (the task entries' own keys are checked by runner/expand.ts). */
 export function validateSuite(data: unknown, source: string): Suite {
   const problems = schemaProblems(suiteSchema, data, '');
   // rules JSON Schema cannot say, checked even when the schema failed so that all problems show at once
@@ -89,11 +70,13 @@ function methodKnobProblems(methods: unknown, path: string, problems: string[]):
   });
 }
 
-function knobProblems(knobs: Partial<MethodKnobs> | undefined, path: string, problems: string[]): void {
-  const t = knobs && typeof knobs === 'object' ? knobs.thresholds : undefined;
-  if (Array.isArray(t) && t.every((x) => typeof x === 'number'))
-    for (let i = 1; i < t.length; i++)
-      if (!(t[i] > t[i - 1])) problems.push(`${path}/thresholds/${i}: must be greater than the previous threshold (${t[i - 1]}) (rule 'increasing')`);
+/** The knob table's rules beyond the schema, for the knobs given at `path`. */
+function knobProblems(values: Partial<MethodKnobs> | undefined, path: string, problems: string[]): void {
+  if (!values || typeof values !== 'object') return;
+  for (const k of knobs) {
+    const v = (values as Record<string, unknown>)[k.key];
+    if (v !== undefined && k.value.problems) problems.push(...k.value.problems(v, `${path}/${k.key}`));
+  }
 }
 
 /** Reads and checks a suite file. */
@@ -113,80 +96,6 @@ export function findSuite(arg: string): string {
   const named = join(suitesDir, `${arg.replace(/\.json$/, '')}.json`);
   if (!arg.includes('/') && existsSync(named)) return named;
   throw new UsageError(`suite '${arg}' is neither a file nor one of the package's suites`, `known suites: ${knownSuites().join(', ') || '(none)'}`);
-}
-
-/** The canonical model name of a model argument (so 'default' and its registry name plan the same jobs). */
-export function canonicalModel(spec: string): string {
-  return findRegistryModel(spec)?.name ?? spec;
-}
-
-/**
- * Makes every selected task entry concrete for `device`: checks its options against the module's
- * schema, expands methods x budgets into method specs (full once, without a budget) and checks
- * that labels are unique. Throws one usage error listing every problem.
- */
-export function expandSuite(
-  suite: Suite,
-  registry: TaskRegistry,
-  device: 'cpu' | 'cuda',
-  source: string,
-  opts: { only?: readonly TaskName[]; pathOf?: (index: number) => string } = {},
-): ExpandedTask[] {
-  const { only, pathOf = (i: number) => `/tasks/${i}` } = opts;
-  const defaults = loadDefaults();
-  const selected = suite.tasks.filter((t) => !only || only.includes(t.task));
-  const missing = [...new Set(selected.filter((t) => !registry[t.task]).map((t) => t.task))];
-  if (missing.length && suite.tasks.length > 1) {
-    const runnable = [...new Set(selected.filter((t) => registry[t.task]).map((t) => t.task))];
-    throw new UsageError(`${source}: the ${missing.map((t) => `'${t}'`).join(', ')} task${missing.length > 1 ? 's are' : ' is'} not implemented in this build yet`,
-      runnable.length ? `run the others with --tasks ${runnable.join(',')}` : 'no task of this suite is implemented in this build');
-  }
-  const problems: string[] = [];
-  const out: ExpandedTask[] = [];
-  suite.tasks.forEach((entry, index) => {
-    if (only && !only.includes(entry.task)) return;
-    const where = pathOf(index);
-    const module = requireTask(registry, entry.task, where ? `${source}: ${where}` : undefined);
-    const own: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(entry)) if (!(commonTaskKeys as readonly string[]).includes(k)) own[k] = v;
-    const options = { ...structuredClone(module.defaults(device) as Record<string, unknown>), ...structuredClone(own) };
-    problems.push(...schemaProblems(module.optionsSchema, options, where));
-
-    const methods = entry.methods ?? suite.methods ?? defaults.methods;
-    const budgets = entry.budgets ?? suite.budgets;
-    const knobs = { ...suite.knobs, ...entry.knobs };
-    const specs: MethodSpec[] = [];
-    let budgetsRequested = budgets !== undefined;
-    for (const m of methods) {
-      const variant: MethodVariant = typeof m === 'string' ? { method: m } : m;
-      if (variant.budgets) budgetsRequested = true;
-      const specKnobs = { ...knobs, ...variant.knobs };
-      if (variant.method === 'full') specs.push(makeSpec('full', undefined, specKnobs));
-      else for (const b of variant.budgets ?? budgets ?? defaults.budgets) specs.push(makeSpec(variant.method, b, specKnobs));
-    }
-    const seen = new Set<string>();
-    for (const spec of specs) {
-      const label = methodLabel(spec);
-      if (seen.has(label)) problems.push(`${where || '(root)'}: method '${label}' appears twice (method labels must be unique per task)`);
-      seen.add(label);
-      if (Array.isArray(spec.thresholds) && spec.method === 'adamas' && spec.thresholds.length !== 2 ** spec.bits - 1)
-        problems.push(`${where || '(root)'}: '${label}' has ${spec.thresholds.length} thresholds but ${spec.bits}-bit codes need ${2 ** spec.bits - 1} (rule 'thresholds = 2^bits - 1')`);
-    }
-    out.push({
-      index,
-      where,
-      task: entry.task,
-      module,
-      model: canonicalModel(entry.model ?? suite.model ?? 'default'),
-      seed: entry.seed ?? suite.seed ?? defaults.seed,
-      specs,
-      budgetsRequested,
-      options,
-    });
-  });
-  if (problems.length) throw invalid(source, [...new Set(problems)]);
-  if (out.length === 0) throw new UsageError(`${source}: no task selected${only ? ` (--tasks ${only.join(',')})` : ''}`);
-  return out;
 }
 
 /** Flags that override a suite everywhere (suite level and every task entry). */

@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { loadAddon, type ModelConfig, type NativeEngine } from '../native/addon.js';
 import { chatTemplateFromMetadata, renderChat } from './chat.js';
-import { resolveModel, type ResolvedModel } from './registry.js';
+import { resolveModel, type ResolvedModel } from './catalog.js';
 import { Tokenizer } from './tokenizer.js';
 
 export interface LoadedModel {

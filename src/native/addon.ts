@@ -37,9 +37,11 @@ export interface ModelConfig {
   tiedEmbeddings: boolean;
 }
 
-/** Attention method and knobs as the native engine takes them (see DESIGN.md "Methods"). */
+/** Attention method and knobs as the native engine takes them (see DESIGN.md "Methods"); made from
+ *  a method spec by src/methods/spec.ts, one key per knob of the knob table (its native key). */
 export interface NativeAttentionOptions {
-  method: 'full' | 'streaming' | 'quest' | 'adamas';
+  /** A name of src/methods/names.ts; the addon refuses any other (ERR_INVALID_OPTION). */
+  method: string;
   budget?: number;
   skipLayers?: number;
   gqa?: 'query' | 'kv';
@@ -99,19 +101,11 @@ export interface BuildInfo {
   cuda: { built: boolean; driverVersion: number; runtimeVersion: number; error?: string; devices: CudaDeviceInfo[] };
 }
 
-/** One layer's decode step to time (native bench/attention_bench.h); defaults in brackets. */
-export interface BenchAttentionOptions {
+/** One layer's decode step to time (native bench/attention_bench.h): the method as the engine
+ *  takes it, and the shape and stopping rule; defaults in brackets. */
+export interface BenchAttentionOptions extends NativeAttentionOptions {
   /** 'cpu', 'cuda' or 'auto' (cuda when built and a device is present) ['auto'] */
   backend?: 'cpu' | 'cuda' | 'auto';
-  method: 'full' | 'streaming' | 'quest' | 'adamas';
-  budget?: number;
-  gqa?: 'query' | 'kv';
-  distance?: 'l1' | 'l2';
-  pageSize?: number;
-  sink?: number;
-  hadamard?: boolean;
-  bits?: number;
-  thresholds?: number[];
   /** [32, 32, 128, 8192] */
   nHeads?: number;
   nKvHeads?: number;

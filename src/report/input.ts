@@ -2,7 +2,7 @@
 // latest journal line is ok) or a bare results CSV file (taken as it is).
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { ResultRow } from '../results/columns.js';
 import type { RunMeta } from '../results/meta.js';
 import { readResultsFile, readRun } from '../results/read.js';

@@ -1,6 +1,8 @@
 // The tidy results table: one measurement a row. `results.csv` of every run has exactly these
 // columns in this order; report and compare read them by name.
-export const resultColumns = [
+import { knobs, type KnobColumn } from '../methods/knobs.js';
+
+const measurementColumns = [
   'run_id',
   'suite',
   'task',
@@ -17,20 +19,18 @@ export const resultColumns = [
   'value',
   'unit',
   'n',
-  'skip_layers',
-  'gqa',
-  'sink',
-  'page_size',
-  'hadamard',
-  'distance',
-  'bits',
-  'granularity',
-  'thresholds',
+] as const;
+
+// then one column per method knob, in the knob table's order (src/methods/knobs.ts)
+
+const trailingColumns = [
   'seed',
   'job_id',
   'samples', // raw timing samples separated by spaces; '' for deterministic metrics
   'detail',
 ] as const;
 
-export type ResultColumn = (typeof resultColumns)[number];
+export type ResultColumn = (typeof measurementColumns)[number] | KnobColumn | (typeof trailingColumns)[number];
 export type ResultRow = Record<ResultColumn, string>;
+
+export const resultColumns: readonly ResultColumn[] = [...measurementColumns, ...knobs.map((k) => k.column), ...trailingColumns];

@@ -1,6 +1,6 @@
 // The journal: one JSON line per finished job, appended and fsynced right after the job's rows.
 import { existsSync, readFileSync } from 'node:fs';
-import { CliError } from '../cli/errors.js';
+import { HarnessError } from '../core/errors.js';
 
 export interface JournalEntry {
   jobId: string;
@@ -33,7 +33,7 @@ export function readJournal(path: string): JournalEntry[] {
       out.push(JSON.parse(line) as JournalEntry);
     } catch {
       const isLast = lines.slice(i + 1).every((l) => l.trim() === '');
-      if (!isLast) throw new CliError(`${path}:${i + 1}: not a JSON line; the journal is damaged`);
+      if (!isLast) throw new HarnessError(`${path}:${i + 1}: not a JSON line; the journal is damaged`);
     }
   });
   return out;

@@ -2,7 +2,7 @@
 // The inputs must share the suite and the plan hash; a job may appear in one input only.
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../core/errors.js';
 import { writeMeta, type RunMeta } from './meta.js';
 import { readJobs, readRun, type RunData } from './read.js';
 import { RunWriter } from './write.js';

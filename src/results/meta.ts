@@ -3,13 +3,19 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { execa } from 'execa';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { Suite } from '../config/suite.js';
 import { packageRoot } from '../config/defaults.js';
 import type { BuildInfo } from '../native/addon.js';
-import type { Shard } from '../runner/shard.js';
-import type { WorkerModelInfo } from '../runner/types.js';
+import type { Shard } from '../core/job.js';
 import { runPath } from './rundir.js';
+
+/** A model of the run as a worker loaded it. */
+export interface LoadedModelInfo {
+  path: string;
+  sha256?: string;
+  config: Record<string, unknown>;
+}
 
 export type RunStatus = 'running' | 'completed' | 'completed-with-failures' | 'interrupted' | 'failed' | 'merged';
 
@@ -29,7 +35,7 @@ export interface RunMeta {
   backend: string;
   device: { kind: 'cpu' | 'cuda'; names: string[]; hardware: string[]; driverVersion: number | null };
   /** Per model of the run (canonical name): the file, its sha256 and configuration, as a worker loaded it. */
-  models: Record<string, WorkerModelInfo>;
+  models: Record<string, LoadedModelInfo>;
   seed: number;
   shard: Shard | null;
   plan: { hash: string; totalJobs: number; jobsInRun: number; skippedAboveLength: number };

@@ -3,11 +3,11 @@
 // of results.csv that the last journal line vouches for.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../core/errors.js';
 import { resultColumns, type ResultRow } from './columns.js';
 import { latestEntries, readJournal, type JournalEntry } from './journal.js';
 import { readMeta, type RunMeta } from './meta.js';
-import type { Job } from '../runner/types.js';
+import type { Job } from '../core/job.js';
 import { runPath } from './rundir.js';
 
 function parseRows(text: string, source: string): ResultRow[] {

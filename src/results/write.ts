@@ -3,15 +3,12 @@
 // results.csv is never rewritten; resuming only cuts off rows that no journal line vouches for.
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
-import { CliError } from '../cli/errors.js';
-import { methodLabel } from '../methods/spec.js';
-import { caseString, jobLabel } from '../runner/plan.js';
-import type { Job, Measurement } from '../runner/types.js';
+import { HarnessError } from '../core/errors.js';
+import { knobCells, methodLabel } from '../methods/spec.js';
+import { caseString, jobLabel, type Job, type Measurement } from '../core/job.js';
 import { resultColumns, type ResultRow } from './columns.js';
 import { readJournal, type JournalEntry } from './journal.js';
 import { runPath } from './rundir.js';
-
-export { caseString };
 
 export const csvHeader = stringify([resultColumns as unknown as string[]]);
 
@@ -39,15 +36,7 @@ export function toRows(job: Job, measurements: readonly Measurement[], ctx: { ru
     value: num(x.value),
     unit: x.unit,
     n: String(x.n),
-    skip_layers: String(m.skipLayers),
-    gqa: m.gqa,
-    sink: String(m.sink),
-    page_size: String(m.pageSize),
-    hadamard: String(m.hadamard),
-    distance: m.distance,
-    bits: String(m.bits),
-    granularity: m.granularity,
-    thresholds: m.thresholds === undefined ? '' : m.thresholds === 'auto' ? 'auto' : m.thresholds.join(','),
+    ...knobCells(m),
     seed: String(job.seed),
     job_id: job.id,
     samples: x.samples ? x.samples.map(num).join(' ') : '',
@@ -104,7 +93,7 @@ export class RunWriter {
   static open(dir: string, runId: string): RunWriter {
     const journalPath = runPath(dir, 'journal');
     const csvPath = runPath(dir, 'results');
-    if (!existsSync(csvPath) || !existsSync(journalPath)) throw new CliError(`${dir} has no results.csv or journal.jsonl; it is not a run directory`);
+    if (!existsSync(csvPath) || !existsSync(journalPath)) throw new HarnessError(`${dir} has no results.csv or journal.jsonl; it is not a run directory`);
     const journal = readJournal(journalPath);
     const journalFd = openSync(journalPath, 'r+');
     const jtext = readFileSync(journalPath, 'utf8');
@@ -115,7 +104,7 @@ export class RunWriter {
     const size = fstatSync(csvFd).size;
     if (size < limit) {
       closeSync(csvFd);
-      throw new CliError(`${csvPath} holds ${size} bytes but the journal vouches for ${limit}; the run directory is damaged`);
+      throw new HarnessError(`${csvPath} holds ${size} bytes but the journal vouches for ${limit}; the run directory is damaged`);
     }
     if (size > limit) {
       ftruncateSync(csvFd, limit);

@@ -1,9 +1,9 @@
 // Which device a run uses and which worker processes it gets. The one place that decides whether
 // CUDA can run: the addon must be built with CUDA and see a device, and runs that load a model
-// also need the engine on CUDA (buildInfo().engineBackends lists 'cuda'); the kernel
-// microbenchmarks need only the kernels.
+// also need the model engine on CUDA (engineBackends); the kernel microbenchmarks need only the
+// kernels.
 import { cpus } from 'node:os';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { BuildInfo } from '../native/addon.js';
 
 export type Device = 'cpu' | 'cuda';
@@ -17,14 +17,13 @@ export interface CudaStatus {
   reason?: string;
 }
 
-/** Backends the model engine itself can run on (the attention kernels may know more). */
-export function engineBackends(info: BuildInfo | undefined): string[] {
-  return (info as (BuildInfo & { engineBackends?: string[] }) | undefined)?.engineBackends ?? ['cpu'];
-}
+/** Backends the model engine itself runs on in this build: the CPU (the CUDA kernels are timed by
+ *  the kernels task only). */
+export const engineBackends: readonly string[] = ['cpu'];
 
 export function cudaStatus(info: BuildInfo | undefined, opts: { needsEngine?: boolean } = {}): CudaStatus {
   if (!info) return { available: false, reason: 'the native addon is not built' };
-  if (opts.needsEngine !== false && !engineBackends(info).includes('cuda')) return { available: false, reason: cudaEngineMissing };
+  if (opts.needsEngine !== false && !engineBackends.includes('cuda')) return { available: false, reason: cudaEngineMissing };
   if (!info.cuda.built) return { available: false, reason: 'the addon was built without CUDA (rebuild with nvcc on PATH or ADAMAS_CUDA=on); use --device cpu' };
   if (info.cuda.devices.length === 0) return { available: false, reason: `${info.cuda.error ?? 'no CUDA device is visible'}; use --device cpu` };
   return { available: true };

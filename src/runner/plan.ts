@@ -1,30 +1,10 @@
-// Planning: expanded suite -> jobs. A job's id is a hash of everything that defines it, so the
-// same command plans the same ids on any machine (resume, shards, merge rely on that).
-import { createHash } from 'node:crypto';
-import { CliError, UsageError } from '../cli/errors.js';
-import type { ExpandedTask } from '../config/suite.js';
+// Planning: expanded suite -> jobs, each with its stable id (core/job.ts), so the same command
+// plans the same jobs on any machine.
+import { HarnessError, UsageError } from '../core/errors.js';
+import { jobId, sha256Hex, type Job } from '../core/job.js';
 import { methodLabel } from '../methods/spec.js';
-import type { Job } from './types.js';
-
-/** JSON with object keys sorted at every level and undefined members dropped. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** First 16 hex digits of the sha256 of the job's defining fields. */
-export function jobId(job: Omit<Job, 'id' | 'prefixKey'>): string {
-  const { suite, task, dataset, model, method, contextLen, depth, params, seed } = job;
-  return sha256Hex(canonicalJson({ suite, task, dataset, model, method, contextLen, depth, params, seed })).slice(0, 16);
-}
+import type { TaskRegistry } from '../tasks/task-registry.js';
+import type { ExpandedTask } from './expand.js';
 
 /** Identifies a plan: the hash of its sorted job ids (shards of one plan share it). */
 export function planHash(jobs: readonly Job[]): string {
@@ -48,20 +28,6 @@ export interface Plan {
   duplicates: number;
 }
 
-/** A short human label of a job: "passkey adamas@64 len=1024 depth=50". */
-export function jobLabel(job: Job): string {
-  const parts = [job.dataset ? `${job.task}/${job.dataset}` : job.task, methodLabel(job.method), `len=${job.contextLen}`];
-  if (job.depth !== undefined) parts.push(`depth=${job.depth}`);
-  const extra = caseString(job.params);
-  if (extra && extra.length <= 40) parts.push(extra);
-  return parts.join(' ');
-}
-
-/** Job parameters as "k=v;k=v", sorted by key. */
-export function caseString(params: Job['params']): string {
-  return Object.keys(params).sort().map((k) => `${k}=${String(params[k])}`).join(';');
-}
-
 export function planJobs(suiteName: string, tasks: readonly ExpandedTask[], ctx: PlanContextInput): Plan {
   const jobs: Job[] = [];
   const seen = new Set<string>();
@@ -75,8 +41,8 @@ export function planJobs(suiteName: string, tasks: readonly ExpandedTask[], ctx:
       try {
         planned = t.module.plan(structuredClone(t.options), spec, planCtx);
       } catch (err) {
-        if (err instanceof CliError) throw err;
-        throw new CliError(`planning ${t.task}${t.where ? ` (${t.where})` : ''} with ${methodLabel(spec)} failed: ${(err as Error).message}`);
+        if (err instanceof HarnessError) throw err;
+        throw new HarnessError(`planning ${t.task}${t.where ? ` (${t.where})` : ''} with ${methodLabel(spec)} failed: ${(err as Error).message}`);
       }
       for (const p of planned) {
         if (spec.budget !== undefined && p.contextLen < spec.budget) {
@@ -103,4 +69,15 @@ export function planJobs(suiteName: string, tasks: readonly ExpandedTask[], ctx:
     throw new UsageError(belowBudget.slice(0, 8).join('\n') + (belowBudget.length > 8 ? `\n(and ${belowBudget.length - 8} more)` : ''),
       'a budget must not exceed the context length: drop that budget or ask for longer lengths');
   return { jobs, hash: planHash(jobs), skippedAboveLength, duplicates };
+}
+
+/** Sum of the task modules' estimates of the jobs on `device`, when every task gives one (--dry-run). */
+export function estimatePlan(jobs: readonly Job[], registry: TaskRegistry, device: 'cpu' | 'cuda'): number | undefined {
+  let sum = 0;
+  for (const j of jobs) {
+    const est = registry[j.task]?.estimateSeconds;
+    if (!est) return undefined;
+    sum += est(j, device);
+  }
+  return sum;
 }

@@ -5,10 +5,11 @@
 // stops the run: every job would fail the same way.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Job } from '../core/job.js';
 import type { WorkerSlot } from './device.js';
 import { groupJobs, type JobGroup } from './shard.js';
-import type { Job, JobResult, WorkerInit } from './types.js';
 import { WorkerProcess, WorkerStartError, defaultWorkerCommand, type ReadyInfo, type WorkerCommand } from './worker-process.js';
+import type { JobResult, WorkerInit } from './worker-protocol.js';
 
 export type JobOutcome =
   | { status: 'ok'; job: Job; slot: WorkerSlot; result: JobResult }

@@ -1,25 +1,7 @@
 // Prefix groups and shards. Jobs that share a prefix key (the same prompt, prefilled once) form a
 // group that is never split: the scheduler runs a group on one worker, and --shard i/n hands out
 // whole groups round-robin in plan order, so the n shards partition the plan exactly.
-import { InvalidArgumentError } from 'commander';
-import type { Job } from './types.js';
-
-export interface Shard {
-  /** 1-based. */
-  index: number;
-  count: number;
-}
-
-/** "2/4" -> {index: 2, count: 4}; a commander value parser. */
-export function parseShard(value: string): Shard {
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
-  if (!m) throw new InvalidArgumentError("must be i/n, e.g. 1/4 (shard i of n, 1-based)");
-  const index = Number(m[1]);
-  const count = Number(m[2]);
-  if (count < 1) throw new InvalidArgumentError('n must be at least 1');
-  if (index < 1 || index > count) throw new InvalidArgumentError(`i must be between 1 and ${count}`);
-  return { index, count };
-}
+import type { Job, Shard } from '../core/job.js';
 
 export interface JobGroup {
   key: string;

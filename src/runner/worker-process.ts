@@ -4,8 +4,10 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import type { Job } from '../core/job.js';
+import type { LoadedModelInfo } from '../results/meta.js';
 import type { WorkerSlot } from './device.js';
-import type { FromWorker, Job, JobResult, ToWorker, WorkerInit, WorkerModelInfo } from './types.js';
+import type { FromWorker, JobResult, ToWorker, WorkerInit } from './worker-protocol.js';
 
 /** How to start a worker: node with the compiled worker entry, unless a test injects another. */
 export interface WorkerCommand {
@@ -19,7 +21,7 @@ export function defaultWorkerCommand(): WorkerCommand {
 }
 
 export interface ReadyInfo {
-  model?: WorkerModelInfo;
+  model?: LoadedModelInfo;
   backend: string;
   device: string;
 }

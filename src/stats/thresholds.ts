@@ -1,5 +1,5 @@
 // What `compare` judges a run by: the shape of configs/regression.json (validated by
-// src/config/regression-schema.ts) and the lookup of a metric's entry.
+// src/stats/regression-config.ts) and the lookup of a metric's entry.
 import type { Direction, MetricKind } from './metrics.js';
 import type { TestName } from './tests.js';
 

@@ -2,7 +2,7 @@
 // its jobs from options, and how a worker runs one job.
 import type { MethodSpec } from '../methods/spec.js';
 import type { LoadedModel } from '../model/model.js';
-import type { Job, Measurement, TaskName } from '../runner/types.js';
+import type { Job, Measurement, TaskName } from '../core/job.js';
 
 /** A job as a task plans it; the planner adds id, suite, model and method. */
 export type PlannedJob = Omit<Job, 'id' | 'suite' | 'model' | 'method'>;

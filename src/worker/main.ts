@@ -4,10 +4,11 @@
 import { createInterface } from 'node:readline';
 import { format } from 'node:util';
 import { cudaStatus, cudaEngineMissing } from '../runner/device.js';
-import { loadTaskRegistry, type TaskRegistry } from '../runner/registry.js';
-import type { FromWorker, Job, Measurement, ToWorker, WorkerInit } from '../runner/types.js';
+import { loadTaskRegistry, type TaskRegistry } from '../tasks/task-registry.js';
+import type { Job, Measurement } from '../core/job.js';
+import type { FromWorker, ToWorker, WorkerInit } from '../runner/worker-protocol.js';
 import { loadModel, type LoadedModel } from '../model/model.js';
-import { findRegistryModel, sha256File } from '../model/registry.js';
+import { findRegistryModel, sha256File } from '../model/catalog.js';
 import { loadAddon } from '../native/addon.js';
 import type { RunContext } from '../tasks/types.js';
 import { collectRecords } from './records.js';

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { methodLabel } from '../methods/spec.js';
 import type { ModelConfig, NativeEngine } from '../native/addon.js';
-import type { Job, Measurement } from '../runner/types.js';
+import type { Job, Measurement } from '../core/job.js';
 
 export function collectRecords(engine: NativeEngine, config: ModelConfig, job: Job, runDir?: string): Measurement[] {
   const rec = engine.records({ clear: true });

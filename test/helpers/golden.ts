@@ -2,7 +2,7 @@
 // Hugging Face transformers on the CPU by scripts/make_golden.py.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { resolveModel } from '../../src/model/registry.js';
+import { resolveModel } from '../../src/model/catalog.js';
 
 export interface Golden {
   model: { file: string; sha256: string; n_vocab: number; add_bos: boolean; control_token_ids: number[] };

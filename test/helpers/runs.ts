@@ -3,8 +3,8 @@ import { pathToFileURL } from 'node:url';
 import { PassThrough } from 'node:stream';
 import type { Suite } from '../../src/config/suite.js';
 import { readRun } from '../../src/results/read.js';
-import type { TaskRegistry } from '../../src/runner/registry.js';
-import { executeRun, type RunOptions } from '../../src/runner/run.js';
+import type { TaskRegistry } from '../../src/tasks/task-registry.js';
+import { executeRun, type RunOptions } from '../../src/runner/execute-run.js';
 import { fakeRegistry, workerMain } from './build.js';
 
 export async function fakeTasks(): Promise<TaskRegistry> {

@@ -1,5 +1,5 @@
 // Checks and small helpers the tasks share: lengths against the model's context, the data root.
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../core/errors.js';
 
 /** Environment variable naming the root of the local data sets when --data-dir is not given. */
 export const dataDirEnv = 'ADAMAS_BENCH_DATA';

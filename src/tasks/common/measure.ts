@@ -1,7 +1,7 @@
 // Timing measurements every model task reports beside its score, with the units the report and
 // the statistics expect (the same names as the e2e task's).
 import { median } from 'simple-statistics';
-import type { Measurement } from '../../runner/types.js';
+import type { Measurement } from '../../core/job.js';
 
 /** At most `max` samples, evenly spaced (raw samples of long runs would swamp the CSV). */
 export function thin(samples: readonly number[], max = 1024): number[] {

@@ -1,9 +1,10 @@
 // e2e: end-to-end decode latency of the whole model with each method. A dense prefill of
 // `contextLen` seeded random tokens (shared by every method and budget, as the seed's random
-// inputs_embeds), then greedy decode steps, each timed; the median and every sample are kept.
+// inputs_embeds), then greedy decode steps (model/greedy.ts), each timed; the median and every
+// sample are kept.
 import type { MethodSpec } from '../../methods/spec.js';
-import { argmax } from '../../model/generate.js';
-import type { Job, Measurement } from '../../runner/types.js';
+import { greedyDecode } from '../../model/greedy.js';
+import type { Job, Measurement } from '../../core/job.js';
 import { timingMeasurements } from '../common/measure.js';
 import { caseRng } from '../common/rng.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';
@@ -62,15 +63,9 @@ export const e2eTask: TaskModule<E2eOptions> = {
       if (!tokenizer.isSpecial(id)) prompt.push(id);
     }
     const prefix = await ctx.preparePrefix(job.prefixKey, prompt, job.method);
-    let logits = prefix.logits;
-    const samples: number[] = [];
-    const steps = Number(job.params.warmup) + Number(job.params.decode);
-    for (let i = 0; i < steps; i++) {
-      const next = argmax(logits);
-      const t0 = performance.now();
-      logits = await engine.decode(next);
-      if (i >= Number(job.params.warmup)) samples.push(performance.now() - t0);
-    }
-    return timingMeasurements({ tokens: job.contextLen, seconds: prefix.seconds, reused: prefix.reused }, samples);
+    const warmup = Number(job.params.warmup);
+    // each new token is decoded but the last: warmup + decode steps take one token more
+    const { stepMs } = await greedyDecode(engine, prefix.logits, { maxNewTokens: warmup + Number(job.params.decode) + 1 });
+    return timingMeasurements({ tokens: job.contextLen, seconds: prefix.seconds, reused: prefix.reused }, stepMs.slice(warmup));
   },
 };

@@ -3,10 +3,10 @@
 // full attention timed in the same run, with the bytes each phase must move (for GB/s and the
 // fraction of the copy bandwidth measured in the same run). No model is loaded.
 import { median } from 'simple-statistics';
-import { methodLabel, type MethodSpec } from '../../methods/spec.js';
-import { loadAddon, type BenchAttentionResult } from '../../native/addon.js';
-import type { Job, Measurement } from '../../runner/types.js';
-import { UsageError } from '../../cli/errors.js';
+import { methodLabel, toNativeOptions, type MethodSpec } from '../../methods/spec.js';
+import { loadAddon, type BenchAttentionOptions, type BenchAttentionResult } from '../../native/addon.js';
+import type { Job, Measurement } from '../../core/job.js';
+import { UsageError } from '../../core/errors.js';
 import { thin } from '../common/measure.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';
 
@@ -113,29 +113,27 @@ export const kernelsTask: TaskModule<KernelsOptions> = {
     const m = job.method;
     if (m.method === 'adamas' && (m.granularity !== 'token' || m.thresholds === 'auto'))
       throw new UsageError(`kernels: ${methodLabel(m)} is not benchmarked (the step benchmark times token granularity with fixed thresholds)`);
-    const p = job.params;
-    const result = await loadAddon().benchAttention({
-      backend: ctx.device,
-      method: m.method,
-      budget: m.budget,
-      gqa: m.gqa,
-      sink: m.sink,
-      pageSize: m.pageSize,
-      hadamard: m.hadamard,
-      distance: m.distance,
-      bits: m.bits,
-      ...(Array.isArray(m.thresholds) && { thresholds: m.thresholds }),
-      nHeads: Number(p.nHeads),
-      nKvHeads: Number(p.nKvHeads),
-      headDim: Number(p.headDim),
-      kvLen: job.contextLen,
-      minSamples: Number(p.minSamples),
-      minTime: Number(p.minTime),
-      maxNoise: Number(p.maxNoise),
-      timeout: Number(p.timeout),
-      measureFull: m.method !== 'full',
-      seed: job.seed,
-    });
+    const result = await loadAddon().benchAttention(benchOptions(job, ctx.device));
     return phaseRows(result, methodLabel(m));
   },
 };
+
+/** What the step benchmark times for a job: the method as the engine takes it (every knob), the
+ *  shape, the stopping rule. */
+export function benchOptions(job: Job, device: 'cpu' | 'cuda'): BenchAttentionOptions {
+  const p = job.params;
+  return {
+    backend: device,
+    ...toNativeOptions(job.method),
+    nHeads: Number(p.nHeads),
+    nKvHeads: Number(p.nKvHeads),
+    headDim: Number(p.headDim),
+    kvLen: job.contextLen,
+    minSamples: Number(p.minSamples),
+    minTime: Number(p.minTime),
+    maxNoise: Number(p.maxNoise),
+    timeout: Number(p.timeout),
+    measureFull: job.method.method !== 'full',
+    seed: job.seed,
+  };
+}

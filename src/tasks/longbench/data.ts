@@ -6,7 +6,7 @@
 //   <root>/<task>.jsonl
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { SmallCache } from '../common/cache.js';
 import { dataDirEnv } from '../common/limits.js';
 import { caseRng, sample } from '../common/rng.js';

@@ -4,13 +4,13 @@
 // 100 characters) prefilled densely and shared by all methods and budgets (prefix key per dataset,
 // sample and length), the question decoded token by token, then greedy generation up to the
 // task's maximum of new tokens. The score is the sample's LongBench metric x 100.
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../core/errors.js';
 import type { MethodSpec } from '../../methods/spec.js';
 import { chatPrompt } from '../../model/model.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
-import type { Job, Measurement } from '../../runner/types.js';
+import type { Job, Measurement } from '../../core/job.js';
 import { OwnerCache } from '../common/cache.js';
-import { generateWithTail } from '../common/generate.js';
+import { generateWithTail } from '../common/decoding-protocol.js';
 import { checkContext, dataRoot } from '../common/limits.js';
 import { detailJson, estimateSeconds, timingMeasurements } from '../common/measure.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';

@@ -13,8 +13,8 @@
 // {protocol: 'token-by-token', lengths: [N]}.
 import type { MethodSpec } from '../../methods/spec.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
-import type { Job, Measurement } from '../../runner/types.js';
-import { UsageError } from '../../cli/errors.js';
+import type { Job, Measurement } from '../../core/job.js';
+import { UsageError } from '../../core/errors.js';
 import { OwnerCache, SmallCache } from '../common/cache.js';
 import { checkContext, dataRoot } from '../common/limits.js';
 import { detailJson, estimateSeconds, timingMeasurements } from '../common/measure.js';

@@ -2,17 +2,17 @@
 // offline from the seed, sized in tokens of the model's tokenizer. One job = one sample x length x
 // method; the haystack is prefilled densely (shared by all methods and budgets), the question and
 // answer prefix decoded token by token, then greedy generation; score = string_match_all x 100.
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../core/errors.js';
 import type { MethodSpec } from '../../methods/spec.js';
 import { chatPrompt } from '../../model/model.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
-import type { Job, Measurement } from '../../runner/types.js';
+import type { Job, Measurement } from '../../core/job.js';
 import { OwnerCache } from '../common/cache.js';
-import { generateWithTail } from '../common/generate.js';
+import { generateWithTail } from '../common/decoding-protocol.js';
 import { checkContext } from '../common/limits.js';
 import { detailJson, estimateSeconds, timingMeasurements } from '../common/measure.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';
-import { RULER_SUBTASKS, rulerCase, rulerCaseSeed, type RulerSubtask } from './generate.js';
+import { RULER_SUBTASKS, rulerCase, rulerCaseSeed, type RulerSubtask } from './cases.js';
 import { buildRulerPrompt, fitVtExampleNoise, type RulerPrompt } from './prompt.js';
 import { postprocessPrediction, stringMatchAll } from './score.js';
 

@@ -3,8 +3,8 @@
 // template. Everything up to the end of the haystack is prefilled densely; the question after it,
 // the template's closing and the answer prefix are decoded token by token (at most maxTailChars).
 import { fitToTokens } from '../common/fit.js';
-import type { RulerCase, RulerText } from './generate.js';
-import { vtExample } from './generate.js';
+import type { RulerCase, RulerText } from './cases.js';
+import { vtExample } from './cases.js';
 
 export const MAX_TAIL_CHARS = 600;
 

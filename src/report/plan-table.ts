@@ -1,9 +1,8 @@
-// --dry-run: the job plan and its size, without loading a model or starting a worker.
+// The plan as --dry-run prints it: per task, the job counts by method and context length, and
+// the plan's size and estimated time.
+import type { Job, Shard } from '../core/job.js';
 import { methodLabel, methodNames } from '../methods/spec.js';
-import type { TaskRegistry } from './registry.js';
-import type { Shard } from './shard.js';
-import { formatTable } from './table.js';
-import type { Job } from './types.js';
+import { formatTable } from './terminal.js';
 
 export interface PlanDescription {
   suite: string;
@@ -16,16 +15,6 @@ export interface PlanDescription {
   duplicates?: number;
   /** Sum of the task modules' estimates, when every task of the plan gives one. */
   estimateSeconds?: number;
-}
-
-export function estimatePlan(jobs: readonly Job[], registry: TaskRegistry, device: 'cpu' | 'cuda'): number | undefined {
-  let sum = 0;
-  for (const j of jobs) {
-    const est = registry[j.task]?.estimateSeconds;
-    if (!est) return undefined;
-    sum += est(j, device);
-  }
-  return sum;
 }
 
 export function formatDuration(seconds: number): string {

@@ -1,4 +1,4 @@
-// Aligned plain-text tables for the terminal (the plan of --dry-run, end-of-run summaries).
+// Aligned plain-text tables for the terminal (the plan of --dry-run, end-of-run summaries, ablations).
 
 /** Columns padded to their widest cell; the first `leftColumns` columns are left-aligned, the rest right-aligned. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], leftColumns = 1): string {

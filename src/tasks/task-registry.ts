@@ -1,12 +1,12 @@
-// The task modules the harness can run: src/tasks/registry.ts, unless the environment variable
+// The task modules the harness can run: src/tasks/builtin.ts, unless the environment variable
 // ADAMAS_BENCH_TASK_REGISTRY names another ES module exporting `taskModules` (tests use it to run
 // fake tasks in real worker processes; it also lets out-of-tree tasks be tried without a rebuild).
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CliError, UsageError } from '../cli/errors.js';
-import { taskModules as builtIn } from '../tasks/registry.js';
-import type { TaskModule } from '../tasks/types.js';
-import { taskNames, type TaskName } from './types.js';
+import { HarnessError, UsageError } from '../core/errors.js';
+import { taskNames, type TaskName } from '../core/job.js';
+import { taskModules as builtIn } from './builtin.js';
+import type { TaskModule } from './types.js';
 
 /** Task name -> module; a task without a module is not implemented in this build. */
 export type TaskRegistry = Partial<Record<TaskName, TaskModule<any>>>;
@@ -18,29 +18,29 @@ let cached: { key: string; registry: TaskRegistry } | undefined;
 /** The registry named by ADAMAS_BENCH_TASK_REGISTRY (loaded once per process), else the built-in one. */
 export async function loadTaskRegistry(): Promise<TaskRegistry> {
   const override = process.env[registryEnv];
-  if (!override) return checkRegistry(builtIn, 'tasks/registry.js');
+  if (!override) return checkRegistry(builtIn, 'tasks/builtin.js');
   if (cached?.key === override) return cached.registry;
   let mod: { taskModules?: unknown };
   try {
     mod = (await import(pathToFileURL(resolve(override)).href)) as { taskModules?: unknown };
   } catch (err) {
-    throw new CliError(`cannot load the task registry ${override} (${registryEnv}): ${(err as Error).message}`);
+    throw new HarnessError(`cannot load the task registry ${override} (${registryEnv}): ${(err as Error).message}`);
   }
   cached = { key: override, registry: checkRegistry(mod.taskModules, override) };
   return cached.registry;
 }
 
 function checkRegistry(value: unknown, source: string): TaskRegistry {
-  if (typeof value !== 'object' || value === null) throw new CliError(`${source} does not export taskModules`);
+  if (typeof value !== 'object' || value === null) throw new HarnessError(`${source} does not export taskModules`);
   const out: TaskRegistry = {};
   for (const [name, mod] of Object.entries(value as Record<string, unknown>)) {
     if (mod === undefined || mod === null) continue;
-    if (!(taskNames as readonly string[]).includes(name)) throw new CliError(`${source}: '${name}' is not a task name (${taskNames.join(', ')})`);
+    if (!(taskNames as readonly string[]).includes(name)) throw new HarnessError(`${source}: '${name}' is not a task name (${taskNames.join(', ')})`);
     const m = mod as Partial<TaskModule>;
     for (const fn of ['defaults', 'plan', 'run'] as const)
-      if (typeof m[fn] !== 'function') throw new CliError(`${source}: task '${name}' has no ${fn}() function`);
-    if (typeof m.optionsSchema !== 'object') throw new CliError(`${source}: task '${name}' has no optionsSchema`);
-    if (m.name !== name) throw new CliError(`${source}: the module registered as '${name}' calls itself '${String(m.name)}'`);
+      if (typeof m[fn] !== 'function') throw new HarnessError(`${source}: task '${name}' has no ${fn}() function`);
+    if (typeof m.optionsSchema !== 'object') throw new HarnessError(`${source}: task '${name}' has no optionsSchema`);
+    if (m.name !== name) throw new HarnessError(`${source}: the module registered as '${name}' calls itself '${String(m.name)}'`);
     out[name as TaskName] = mod as TaskModule<any>;
   }
   return out;

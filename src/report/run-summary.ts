@@ -1,19 +1,22 @@
-// The end-of-run summary: per task, one table with a row per method label and a column per
-// context length (or data set), each cell the mean of the task's primary metric (src/stats/
-// metrics.ts; the first metric its jobs report when it has none), as src/stats aggregates it.
+// The end of a run on the terminal. The summary: per task, one table with a row per method label
+// and a column per context length (or data set), each cell the mean of the task's primary metric
+// (src/stats/metrics.ts; the first metric its jobs report when it has none), as src/stats
+// aggregates it. Then the counts and the failed jobs.
 import { methodNames } from '../methods/spec.js';
 import type { ResultRow } from '../results/columns.js';
+import type { JournalEntry } from '../results/journal.js';
 import { aggregateRows, type Aggregate } from '../stats/aggregate.js';
 import { primaryMetric } from '../stats/metrics.js';
-import { formatNumber, formatTable } from './table.js';
+import { formatNumber, formatTable } from './terminal.js';
 
 export interface SummaryTable {
   task: string;
   metric: string;
   unit: string;
   columns: string[];
-  /** label -> column -> mean (undefined where no job ran). */
-  rows: { label: string; cells: (number | undefined)[]; n: number[] }[];
+  /** A row per method label: the label, its series (the label without the budget) and budget, and
+   *  per column the mean (undefined where no job ran). */
+  rows: { label: string; series: string; budget?: number; cells: (number | undefined)[]; n: number[] }[];
 }
 
 function methodOrder(a: Aggregate): [number, string, number] {
@@ -46,18 +49,20 @@ export function summarize(rows: readonly ResultRow[]): SummaryTable[] {
     const columns = [...new Set(sel.map((a) => columnOf(a, byDataset, byLength)))];
     if (!byDataset) columns.sort((a, b) => Number(a) - Number(b));
     else columns.sort();
-    const labels = new Map<string, [number, string, number]>();
-    for (const a of sel) if (!labels.has(a.label)) labels.set(a.label, methodOrder(a));
-    const ordered = [...labels.entries()].sort((a, b) => compareKeys(a[1], b[1])).map(([l]) => l);
+    const labels = new Map<string, Aggregate>();
+    for (const a of sel) if (!labels.has(a.label)) labels.set(a.label, a);
+    const ordered = [...labels.values()].sort((a, b) => compareKeys(methodOrder(a), methodOrder(b)));
     return {
       task,
       metric,
       unit: first.unit,
       columns,
-      rows: ordered.map((label) => {
+      rows: ordered.map(({ label, series, budget }) => {
         const cells = columns.map((c) => sel.filter((a) => a.label === label && columnOf(a, byDataset, byLength) === c));
         return {
           label,
+          series,
+          ...(budget !== null && { budget }),
           cells: cells.map((found) => (found.length ? found.reduce((s, a) => s + a.value * a.n, 0) / found.reduce((s, a) => s + a.n, 0) : undefined)),
           n: cells.map((found) => found.reduce((s, a) => s + a.rows, 0)),
         };
@@ -73,4 +78,17 @@ export function formatSummary(tables: readonly SummaryTable[]): string {
     const body = t.rows.map((r) => [r.label, ...r.cells.map((v) => (v === undefined ? '-' : formatNumber(v)))]);
     return `${t.task}: mean ${t.metric}${t.unit ? ` (${t.unit})` : ''}\n${formatTable(header, body)}`;
   }).join('\n\n');
+}
+
+/** The last lines of a run: how many jobs are ok, where the results are, and the failed jobs
+ *  (the first 20) with how to run them again. */
+export function formatRunEnding(r: { ok: number; total: number; failures: readonly JournalEntry[]; results: string; dir: string }): string {
+  const lines = [`\n${r.ok} of ${r.total} jobs ok${r.failures.length ? `, ${r.failures.length} failed` : ''}; results: ${r.results}`];
+  if (r.failures.length) {
+    lines.push('failed jobs:');
+    for (const f of r.failures.slice(0, 20)) lines.push(`  ${f.label} [${f.jobId}]: ${f.error?.split('\n', 1)[0] ?? 'failed'}`);
+    if (r.failures.length > 20) lines.push(`  ... and ${r.failures.length - 20} more (see journal.jsonl)`);
+    lines.push(`retry them with: adamas-bench run --resume ${r.dir}`);
+  }
+  return lines.join('\n');
 }

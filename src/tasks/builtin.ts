@@ -1,6 +1,6 @@
-// The task modules of this build, by task name (the runner loads this file; see
-// src/runner/registry.ts). A task without a module here is reported as not implemented.
-import type { TaskName } from '../runner/types.js';
+// The task modules of this build, by task name (loaded through src/tasks/task-registry.ts). A task
+// without a module here is reported as not implemented.
+import type { TaskName } from '../core/job.js';
 import { e2eTask } from './e2e/index.js';
 import { kernelsTask } from './kernels/index.js';
 import { longBenchTask } from './longbench/index.js';

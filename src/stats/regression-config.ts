@@ -3,11 +3,11 @@
 // may give only what it changes.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultTrialKeys } from '../stats/aggregate.js';
-import { defaultSeedKeys } from '../stats/paired.js';
-import type { MetricThreshold, RegressionConfig } from '../stats/thresholds.js';
-import { packageRoot } from './defaults.js';
-import { readJsonFile, validateJson } from './validate.js';
+import { defaultTrialKeys } from './aggregate.js';
+import { defaultSeedKeys } from './paired.js';
+import type { MetricThreshold, RegressionConfig } from './thresholds.js';
+import { packageRoot } from '../config/defaults.js';
+import { readJsonFile, validateJson } from '../config/validate.js';
 
 /** The package's configs/regression.json. */
 export const regressionConfigPath = join(packageRoot, 'configs', 'regression.json');

@@ -1,0 +1,132 @@
+// The run directory of a run: created, or continued (--resume). Everything about resuming is
+// here: the request a bare `run --resume <dir>` rebuilds from meta.json, and the checks and
+// bookkeeping of continuing a directory (same plan, same shard, only the jobs not yet ok).
+import { appendFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { validateSuite, type Suite } from '../config/suite.js';
+import { UsageError } from '../core/errors.js';
+import type { Job, TaskName } from '../core/job.js';
+import { okJobIds, readJournal } from '../results/journal.js';
+import { gitInfo, packageInfo, readMeta, shellLine, writeMeta, type RunMeta } from '../results/meta.js';
+import { readJobs } from '../results/read.js';
+import { defaultRunDir, runPath } from '../results/rundir.js';
+import { RunWriter } from '../results/write.js';
+import type { RunnableRun } from './preflight.js';
+import type { RunOptions, RunRequest } from './run-request.js';
+
+export interface RunDirectory {
+  dir: string;
+  meta: RunMeta;
+  writer: RunWriter;
+  /** The jobs of the run still to do. */
+  pending: Job[];
+  /** Jobs of the run already done (ok) before this invocation. */
+  doneBefore: number;
+}
+
+/**
+ * What `run --resume <dir>` without a suite continues: the suite as meta.json recorded it and the
+ * run options it was run with (devices, tasks, data directory, threads, shard), under the options
+ * of the command line; the device is the command line's when given there, else the recorded one.
+ */
+export function resumeRequest(dir: string, fromFlags: RunOptions, deviceFlag: RunOptions['device'] | undefined):
+  { suite: Suite; source: string; options: RunOptions } {
+  const meta = readMeta(dir);
+  const source = `${dir}/meta.json (suiteDefinition)`;
+  const o = meta.options;
+  const options: RunOptions = {
+    ...(o.devices && { devices: o.devices }),
+    ...(o.tasks && { tasks: o.tasks as TaskName[] }),
+    ...(o.dataDir && { dataDir: o.dataDir }),
+    ...(o.threads && { threads: o.threads }),
+    ...(meta.shard && { shard: meta.shard }),
+    ...fromFlags,
+    device: deviceFlag ?? (o.device as RunOptions['device']),
+    resume: dir,
+  };
+  return { suite: validateSuite(meta.suiteDefinition, source), source, options };
+}
+
+/** A new run directory (--out, or results/runs/<suite>-<UTC time>) with its meta.json. */
+async function createRunDirectory(run: RunnableRun, req: RunRequest): Promise<RunDirectory> {
+  const o = req.options;
+  const dir = o.out ?? defaultRunDir(req.suite.name);
+  if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0))
+    throw new UsageError(`${dir} already exists and is not empty`, `choose another --out, or continue that run with --resume ${dir}`);
+  const runId = basename(resolve(dir));
+  const writer = RunWriter.create(dir, runId, run.jobs);
+  const { info, device, slots, plan, jobs, dataDir } = run;
+  const meta: RunMeta = {
+    schemaVersion: 1,
+    runId,
+    suite: req.suite.name,
+    status: 'running',
+    commandLine: shellLine(req.argv),
+    argv: req.argv,
+    git: await gitInfo(),
+    node: process.version,
+    package: packageInfo(),
+    native: info ?? { error: 'the native addon could not be loaded' },
+    backend: device,
+    device: {
+      kind: device,
+      names: slots.map((s) => s.name),
+      hardware: slots.map((s) => s.hardware),
+      driverVersion: device === 'cuda' ? info?.cuda.driverVersion ?? null : null,
+    },
+    models: {},
+    seed: req.suite.seed ?? run.tasks[0].seed,
+    shard: o.shard && o.shard.count > 1 ? o.shard : null,
+    plan: { hash: plan.hash, totalJobs: plan.jobs.length, jobsInRun: jobs.length, skippedAboveLength: plan.skippedAboveLength },
+    options: {
+      device: o.device,
+      ...(o.devices && { devices: o.devices }),
+      ...(o.tasks && { tasks: o.tasks }),
+      ...(dataDir && { dataDir }),
+      ...(o.threads && { threads: o.threads }),
+    },
+    suiteDefinition: req.suite,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    resumes: [],
+    counts: { ok: 0, failed: 0, pending: jobs.length },
+  };
+  return { dir, meta, writer, pending: jobs, doneBefore: 0 };
+}
+
+/** An existing run directory continued: the same plan and shard; jobs whose journal status is ok
+ *  are skipped, failed ones run again. */
+function resumeRunDirectory(run: RunnableRun, req: RunRequest, log: (message: string) => void): RunDirectory {
+  const o = req.options;
+  if (o.resume === true && !o.out) throw new UsageError('--resume needs the run directory: --resume <dir>, or --out <dir> --resume');
+  const dir = o.resume === true ? o.out! : o.resume!;
+  if (o.out && o.resume !== true && resolve(o.out) !== resolve(dir))
+    throw new UsageError(`--out ${o.out} and --resume ${dir} name different directories`);
+  const meta = readMeta(dir);
+  if (meta.plan.hash !== run.plan.hash)
+    throw new UsageError(`the plan differs from the one of ${dir} (the suite or the flags changed)`,
+      `resume with the same command (${meta.commandLine}), or simply: adamas-bench run --resume ${dir}`);
+  const before = meta.shard ? `${meta.shard.index}/${meta.shard.count}` : 'none';
+  const now = o.shard && o.shard.count > 1 ? `${o.shard.index}/${o.shard.count}` : 'none';
+  if (before !== now) throw new UsageError(`${dir} was run with --shard ${before}, not ${now}`);
+  const writer = RunWriter.open(dir, meta.runId);
+  // a merged run with a shard missing lacks those jobs in jobs.jsonl: add them
+  const listed = new Set(readJobs(dir).map((j) => j.id));
+  const unlisted = run.jobs.filter((j) => !listed.has(j.id));
+  if (unlisted.length) appendFileSync(runPath(dir, 'jobs'), unlisted.map((j) => `${JSON.stringify(j)}\n`).join(''));
+  const ok = okJobIds(readJournal(runPath(dir, 'journal')));
+  const pending = run.jobs.filter((j) => !ok.has(j.id));
+  const doneBefore = run.jobs.length - pending.length;
+  meta.resumes.push({ at: new Date().toISOString(), commandLine: shellLine(req.argv) });
+  meta.status = 'running';
+  meta.endedAt = null;
+  log(`resuming ${dir}: ${doneBefore} of ${run.jobs.length} jobs already done, ${pending.length} to run`);
+  return { dir, meta, writer, pending, doneBefore };
+}
+
+/** The run's directory, new or continued, its meta.json written. */
+export async function openRunDirectory(run: RunnableRun, req: RunRequest, log: (message: string) => void): Promise<RunDirectory> {
+  const opened = req.options.resume !== undefined ? resumeRunDirectory(run, req, log) : await createRunDirectory(run, req);
+  writeMeta(opened.dir, opened.meta);
+  return opened;
+}

@@ -1,0 +1,37 @@
+// The wire protocol between the scheduler and its worker processes: one JSON object a line, the
+// scheduler's messages on the worker's stdin, the worker's answers on its stdout.
+import type { Job, Measurement } from '../core/job.js';
+import type { LoadedModelInfo } from '../results/meta.js';
+
+export interface WorkerInit {
+  type: 'init';
+  model: string;
+  cacheDir?: string;
+  device: 'cpu' | 'cuda';
+  threads?: number;
+  dataDir?: string;
+  /** false when no job of the run needs the model (every task declares needsModel: false). */
+  loadModel: boolean;
+  /** The model file's sha256 when the scheduler already knows it (a restarted worker). */
+  sha256?: string;
+  /** Instrumentation (--measure-recall, --record-selection): each job also reports the recall and
+   *  writes its per-step records to <runDir>/records/<job id>.json. */
+  measureRecall?: boolean;
+  recordSelection?: boolean;
+  runDir?: string;
+}
+
+export interface JobResult {
+  jobId: string;
+  measurements: Measurement[];
+  seconds: number;
+}
+
+export type ToWorker = WorkerInit | { type: 'job'; job: Job } | { type: 'shutdown' };
+
+export type FromWorker =
+  | { type: 'ready'; model?: LoadedModelInfo; backend: string; device: string }
+  | { type: 'result'; result: JobResult }
+  /** jobId '' when the worker failed before any job (at init). */
+  | { type: 'failed'; jobId: string; error: string; code?: string; seconds: number }
+  | { type: 'log'; message: string };
