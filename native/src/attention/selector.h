@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "attention/options.h"
-#include "model/kv_cache.h"
+#include "tensor/kv_cache.h"
 
 namespace adamas {
 

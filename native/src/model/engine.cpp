@@ -8,7 +8,7 @@
 
 #include "attention/cpu/attend.h"
 #include "common/error.h"
-#include "model/ops_cpu.h"
+#include "tensor/ops_cpu.h"
 
 namespace adamas {
 

@@ -10,7 +10,7 @@
 #include "attention/selector.h"
 #include "gguf/gguf.h"
 #include "model/config.h"
-#include "model/kv_cache.h"
+#include "tensor/kv_cache.h"
 #include "model/rope.h"
 #include "model/weights.h"
 

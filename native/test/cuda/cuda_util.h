@@ -14,7 +14,7 @@
 
 #include "../check.h"
 #include "common/cuda/buffer.h"
-#include "model/kv_cache.h"
+#include "tensor/kv_cache.h"
 
 namespace adamas::test {
 
