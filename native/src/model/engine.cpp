@@ -39,7 +39,7 @@ void Engine::set_attention(AttentionOptions opts) {
   validate(opts, cfg_.head_dim, cfg_.n_layers);
   attn_ = std::move(opts);
   records_.clear();
-  selectors_stale_ = true;
+  layers_stale_ = true;
 }
 
 void Engine::truncate(int n) {
@@ -48,20 +48,24 @@ void Engine::truncate(int n) {
                           std::to_string(length()));
   cache_.set_length(n);
   records_.clear();
-  selectors_stale_ = true;
+  layers_stale_ = true;
 }
 
-void Engine::rebuild_selectors() {
-  selectors_stale_ = false;
-  selectors_.clear();
-  selectors_.resize(cfg_.n_layers);
+void Engine::rebuild_layers() {
+  layers_stale_ = false;
+  layers_.clear();
   const int n = length();
-  for (int l = attn_.skip_layers; l < cfg_.n_layers; ++l) {
-    selectors_[l] = make_cpu_selector(attn_, cfg_.n_heads, cfg_.n_kv_heads, cfg_.head_dim);
-    if (selectors_[l] && n > 0) selectors_[l]->append(cache_.view(l, n), 0, n);
+  for (int l = 0; l < cfg_.n_layers; ++l) {
+    const AttentionOptions opts = l < attn_.skip_layers ? AttentionOptions{} : attn_;
+    layers_.push_back(make_layer_attention(Backend::Cpu, opts, cfg_.n_heads, cfg_.n_kv_heads, cfg_.head_dim, 0));
+    if (n > 0) layers_[l]->append(layer_kv(l), 0, n);
   }
   prefill_pending_ = n > 0;
-  sel_.heads.assign(cfg_.n_heads, {});
+}
+
+LayerKV Engine::layer_kv(int l) const {
+  const KVView v = cache_.view(l, 0);
+  return LayerKV{v.k, v.v, v.head_stride, v.n_kv_heads, v.head_dim};
 }
 
 // OpenMP's thread count is a setting of the calling thread, and the addon calls from whichever
@@ -90,7 +94,7 @@ void Engine::prefill(const int32_t* tokens, int n, float* last_logits, float* nl
   if (n <= 0) throw InvalidArgument("prefill needs at least one token");
   check_tokens(tokens, n);
   use_threads();
-  if (selectors_stale_) rebuild_selectors();
+  if (layers_stale_) rebuild_layers();
   const int dm = cfg_.d_model, D = cfg_.head_dim, H = cfg_.n_heads, KV = cfg_.n_kv_heads;
   const int qd = H * D, kvd = KV * D, ff = cfg_.d_ff, V = cfg_.vocab_size, half = D / 2;
   const float scale = 1.0f / std::sqrt(float(D));
@@ -121,7 +125,7 @@ void Engine::prefill(const int32_t* tokens, int n, float* last_logits, float* nl
         cache_.write(l, pos0 + t, &k[size_t(t) * kvd], &v[size_t(t) * kvd]);
       }
       const KVView kv = cache_.view(l, pos0 + T);
-      if (selectors_[l]) selectors_[l]->append(kv, pos0, T);
+      layers_[l]->append(layer_kv(l), pos0, T);
       cpu::attend_prefill(att.data(), q.data(), kv, H, T, pos0, scale);
       cpu::matmul(xn.data(), att.data(), L.wo.data(), nullptr, T, qd, dm);
       add_into(x.data(), xn.data(), int64_t(T) * dm);
@@ -155,48 +159,29 @@ void Engine::prefill(const int32_t* tokens, int n, float* last_logits, float* nl
 // decode
 
 void Engine::attention_decode_layer(int l, const float* q, float* out, StepRecord* rec) {
-  const KVView kv = cache_.view(l, length() + 1);
-  const int H = cfg_.n_heads, D = cfg_.head_dim, group = cfg_.group_size(), n = kv.length;
-  const float scale = 1.0f / std::sqrt(float(D));
-  const bool sparse = selectors_[l] && n > attn_.budget;
-  if (!sparse) {
-    cpu::attend_decode_dense(out, q, kv, H, n, scale);
-    return;
+  LayerAttention& layer = *layers_[l];
+  const LayerKV kv = layer_kv(l);
+  const int H = cfg_.n_heads, n = length() + 1;
+  layer.step(out, q, kv, n);
+  if (!rec || !layer.sparse(n)) return;
+  if (attn_.measure_recall) layer.selected_mass(&rec->recall[size_t(l) * H], q, kv, n);
+  if (attn_.record_selection) {
+    Selection sel = layer.selection(n);
+    for (int h = 0; h < H; ++h) rec->selected[size_t(l) * H + h] = std::move(sel.heads[h]);
   }
-  selectors_[l]->select(q, kv, sel_);
-
-#pragma omp parallel
-  {
-    std::vector<float> p(attn_.measure_recall ? n : attn_.budget);  // probabilities
-#pragma omp for schedule(static)
-    for (int h = 0; h < H; ++h) {
-      const float* qh = q + size_t(h) * D;
-      const int kvh = h / group;
-      const std::vector<int32_t>& idx = sel_.heads[h];
-      cpu::attend_decode(out + size_t(h) * D, qh, kv, kvh, idx.data(), int(idx.size()), scale, p.data());
-      if (rec && attn_.measure_recall) {
-        cpu::attention_probs(p.data(), qh, kv, kvh, n, scale);
-        double mass = 0.0;
-        for (int32_t i : idx) mass += p[i];
-        rec->recall[size_t(l) * H + h] = float(mass);
-      }
-    }
-  }
-  if (rec && attn_.record_selection)
-    for (int h = 0; h < H; ++h) rec->selected[size_t(l) * H + h] = sel_.heads[h];
 }
 
 void Engine::decode(int32_t token, float* logits) {
   check_tokens(&token, 1);
   use_threads();
-  if (selectors_stale_) rebuild_selectors();
+  if (layers_stale_) rebuild_layers();
   const int dm = cfg_.d_model, D = cfg_.head_dim, H = cfg_.n_heads, KV = cfg_.n_kv_heads;
   const int qd = H * D, kvd = KV * D, ff = cfg_.d_ff, half = D / 2;
   const int pos = length();
   cache_.reserve(pos + 1);
   if (prefill_pending_) {
     for (int l = 0; l < cfg_.n_layers; ++l)
-      if (selectors_[l]) selectors_[l]->prefill_done(cache_.view(l, pos));
+      layers_[l]->prefill_done(layer_kv(l));
     prefill_pending_ = false;
   }
 
@@ -220,7 +205,7 @@ void Engine::decode(int32_t token, float* logits) {
     Rope::rotate(q.data(), H, D, cs.data(), sn.data());
     Rope::rotate(k.data(), KV, D, cs.data(), sn.data());
     cache_.write(l, pos, k.data(), v.data());
-    if (selectors_[l]) selectors_[l]->append(cache_.view(l, pos + 1), pos, 1);
+    layers_[l]->append(layer_kv(l), pos, 1);
     attention_decode_layer(l, q.data(), att.data(), rec);
     cpu::matmul(xn.data(), att.data(), L.wo.data(), nullptr, 1, qd, dm);
     add_into(x.data(), xn.data(), dm);

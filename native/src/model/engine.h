@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "attention/options.h"
-#include "attention/selector.h"
+#include "attention/layer.h"
 #include "gguf/gguf.h"
 #include "model/config.h"
 #include "tensor/kv_cache.h"
@@ -62,7 +62,8 @@ class Engine {
  private:
   void check_tokens(const int32_t* tokens, int n) const;
   void use_threads() const;
-  void rebuild_selectors();
+  void rebuild_layers();
+  LayerKV layer_kv(int layer) const;
   void attention_decode_layer(int layer, const float* q, float* out, StepRecord* rec);
   void lm_head(const float* x, int T, float* logits);
 
@@ -72,11 +73,10 @@ class Engine {
   Rope rope_;
   KVCache cache_;
   AttentionOptions attn_;
-  std::vector<std::unique_ptr<Selector>> selectors_;  // per layer; null where attention is dense
-  bool prefill_pending_ = false;  // a prefill happened and selectors have not been told it ended
-  bool selectors_stale_ = true;   // the method or the cache length changed since the last rebuild
+  std::vector<std::unique_ptr<LayerAttention>> layers_;  // per layer; full attention below skip_layers
+  bool prefill_pending_ = false;  // a prefill happened and the layers have not been told it ended
+  bool layers_stale_ = true;      // the method or the cache length changed since the last rebuild
   std::vector<StepRecord> records_;
-  Selection sel_;
   int threads_ = 0;  // 0: OpenMP's default (OMP_NUM_THREADS, else every core)
 };
 

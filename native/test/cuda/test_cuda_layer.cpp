@@ -33,35 +33,31 @@ void run_case(LayerCase c, uint32_t seed) {
   TestKV kv(rng, c.KV, c.D, cap);
   const cuda::DeviceKV dkv = kv.device();
   cuda::LayerAttention gpu(c.opts, c.H, c.KV, c.D, cap);
-  std::unique_ptr<Selector> cpu = make_cpu_selector(c.opts, c.H, c.KV, c.D);
+  std::unique_ptr<LayerAttention> cpu = make_layer_attention(Backend::Cpu, c.opts, c.H, c.KV, c.D, cap);
+  const LayerKV hkv{kv.k.host.data(), kv.v.host.data(), int64_t(cap) * c.D, c.KV, c.D};
   std::uniform_int_distribution<int> chunk(1, 300);
   for (int pos = 0; pos < c.prefill;) {
     const int len = std::min(chunk(rng), c.prefill - pos);
     gpu.append(dkv, pos, len, nullptr);
-    if (cpu) cpu->append(kv.view(pos + len), pos, len);
+    cpu->append(hkv, pos, len);
     pos += len;
   }
-  if (cpu) cpu->prefill_done(kv.view(c.prefill));
+  cpu->prefill_done(hkv);
   const int group = c.H / c.KV;
   const float scale = 1.0f / std::sqrt(float(c.D));
   cuda::DeviceArray<float> dq(size_t(c.H) * c.D), dout(size_t(c.H) * c.D);
   for (int n = c.prefill + 1; n <= total; ++n) {
     gpu.append(dkv, n - 1, 1, nullptr);
-    if (cpu) cpu->append(kv.view(n), n - 1, 1);
+    cpu->append(hkv, n - 1, 1);
     const std::vector<float> q = random_floats(rng, size_t(c.H) * c.D, 8.0f);
     dq.upload(q);
     dout.fill_bytes(0xff);
     gpu.step(dout.get(), dq.get(), dkv, n, nullptr);
     SYNC_CHECK();
 
-    Selection want;
-    if (cpu && n > c.opts.budget) {
-      cpu->select(q.data(), kv.view(n), want);
-    } else {
-      want.heads.assign(size_t(c.H), std::vector<int32_t>());
-      for (std::vector<int32_t>& s : want.heads)
-        for (int t = 0; t < n; ++t) s.push_back(t);
-    }
+    cpu->estimate(q.data(), hkv, n);
+    cpu->select(n);
+    const Selection want = cpu->selection(n);
     const Selection got = gpu.selection(n, nullptr);
     if (got.heads != want.heads) {
       fail(__FILE__, __LINE__, "selection differs: " + describe(c, n));

@@ -15,7 +15,7 @@
 #include "attention/cuda/adamas.h"
 #include "attention/cuda/decode.h"
 #include "attention/options.h"
-#include "attention/selector.h"
+#include "attention/layer.h"
 #include "common/cuda/buffer.h"
 
 namespace adamas::cuda {
