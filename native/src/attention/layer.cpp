@@ -4,6 +4,10 @@
 #include "attention/cpu/layer.h"
 #include "common/error.h"
 
+#ifdef ADAMAS_WITH_CUDA
+#include "attention/cuda/layer.h"
+#endif
+
 namespace adamas {
 
 const char* backend_name(Backend b) {
@@ -16,9 +20,14 @@ const char* backend_name(Backend b) {
 
 std::unique_ptr<LayerAttention> make_layer_attention(Backend backend, const AttentionOptions& opts, int n_heads,
                                                      int n_kv_heads, int head_dim, int capacity, void* stream) {
-  (void)capacity, (void)stream;
   if (backend == Backend::Cpu) return cpu::make_layer_attention(opts, n_heads, n_kv_heads, head_dim);
-  throw InvalidArgument("CUDA attention is not reachable through make_layer_attention yet");
+#ifdef ADAMAS_WITH_CUDA
+  return cuda::make_layer_attention(opts, n_heads, n_kv_heads, head_dim, capacity, static_cast<cudaStream_t>(stream));
+#else
+  (void)capacity, (void)stream;
+  throw InvalidArgument("CUDA attention is not available: this build has no CUDA backend (rebuild with a CUDA "
+                        "toolkit on PATH or ADAMAS_CUDA=on)");
+#endif
 }
 
 }  // namespace adamas

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "../check.h"
+#include "attention/cuda/decode.h"
+#include "attention/layer.h"
 #include "common/cuda/buffer.h"
 #include "tensor/kv_cache.h"
 
@@ -67,6 +69,9 @@ struct TestKV {
         dv(v.dev) {}
   KVView view(int length) const { return KVView{k.host.data(), v.host.data(), KV, D, int64_t(capacity) * D, length}; }
   cuda::DeviceKV device() const { return cuda::DeviceKV{dk.get(), dv.get(), int64_t(capacity) * D, KV, D}; }
+  // The same caches as the layer attention of each backend takes them.
+  LayerKV host_layer() const { return LayerKV{k.host.data(), v.host.data(), int64_t(capacity) * D, KV, D}; }
+  LayerKV device_layer() const { return LayerKV{dk.get(), dv.get(), int64_t(capacity) * D, KV, D}; }
 };
 
 // max |got - want| / max |want|; infinite when got has a non-finite element (unwritten: poisoned).

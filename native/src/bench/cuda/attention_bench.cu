@@ -188,10 +188,10 @@ AttentionBenchResult bench_attention_step_cuda(const AttentionBenchConfig& c) {
   r.copy_bandwidth_gbs = cuda_copy_bandwidth_gbs();
 
   Inputs& in = inputs(c);
-  const cuda::DeviceKV kv{in.k.get(), in.v.get(), int64_t(n) * D, KV, D};
+  const LayerKV kv{in.k.get(), in.v.get(), int64_t(n) * D, KV, D};
   Stream s;
-  cuda::LayerAttention layer(o, H, KV, D, n);
-  layer.append(kv, 0, n, s);
+  cuda::LayerAttention layer(o, H, KV, D, n, s);
+  layer.append(kv, 0, n);
   r.sparse = layer.sparse(n);
   ColdTimer timer(s);
   auto measure = [&](const std::function<void()>& work) {
@@ -202,18 +202,17 @@ AttentionBenchResult bench_attention_step_cuda(const AttentionBenchConfig& c) {
 
   const float* q = in.q.get();
   float* out = in.out.get();
+  const PhaseBytes bytes = layer.bytes(n);
   if (r.sparse) {
-    if (o.method != Method::Streaming) r.estimate = {measure([&] { layer.estimate(q, n, s); }), layer.estimate_bytes(n)};
-    r.topk = {measure([&] { layer.select(n, s); }), layer.select_bytes(n)};
+    if (o.method != Method::Streaming) r.estimate = {measure([&] { layer.estimate(q, kv, n); }), bytes.estimate};
+    r.topk = {measure([&] { layer.select(n); }), bytes.select};
   }
-  r.attention = {measure([&] { layer.attend(out, q, kv, n, s); }), layer.attend_bytes(n)};
+  r.attention = {measure([&] { layer.attend(out, q, kv, n); }), bytes.attend};
   r.total = r.attention;  // dense: the step is the attention
-  if (r.sparse)
-    r.total = {measure([&] { layer.step(out, q, kv, n, s); }),
-               layer.estimate_bytes(n) + layer.select_bytes(n) + layer.attend_bytes(n)};
+  if (r.sparse) r.total = {measure([&] { layer.step(out, q, kv, n); }), bytes.total()};
   if (c.measure_full) {
-    cuda::LayerAttention full(AttentionOptions{}, H, KV, D, n);
-    r.full = {measure([&] { full.attend(out, q, kv, n, s); }), full.attend_bytes(n)};
+    cuda::LayerAttention full(AttentionOptions{}, H, KV, D, n, s);
+    r.full = {measure([&] { full.attend(out, q, kv, n); }), full.bytes(n).attend};
   }
   ADAMAS_CUDA_CHECK(cudaStreamSynchronize(s));
   return r;
