@@ -63,7 +63,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
         throw Napi::TypeError::New(env, "new Engine(path: string, options?: {threads?: number})");
       EngineOptions opts;
       if (info.Length() > 1 && info[1].IsObject()) opts.threads = get_int(info[1].As<Napi::Object>(), "threads", 0);
-      engine_ = std::make_unique<Engine>(info[0].As<Napi::String>().Utf8Value(), opts);
+      engine_ = make_engine(info[0].As<Napi::String>().Utf8Value(), opts);
       return env.Undefined();
     });
   }
