@@ -34,23 +34,30 @@ bench::AttentionBenchConfig parse_config(const Napi::Object& o) {
   c.rule.min_time_s = get_number(o, "minTime", c.rule.min_time_s);
   c.rule.max_noise = get_number(o, "maxNoise", c.rule.max_noise);
   c.rule.timeout_s = get_number(o, "timeout", c.rule.timeout_s);
+  c.batch = get_int(o, "batch", c.batch);
   c.measure_full = get_bool(o, "measureFull", c.measure_full);
   c.seed = uint32_t(get_int(o, "seed", int(c.seed)));
   return c;
 }
 
 Napi::Value to_js(Napi::Env env, const bench::AttentionBenchResult& r) {
+  auto samples = [env](const bench::Samples& s) {
+    Napi::Array a = Napi::Array::New(env, s.us.size());
+    for (size_t i = 0; i < s.us.size(); ++i) a.Set(uint32_t(i), s.us[i]);
+    return a;
+  };
   Napi::Object out = Napi::Object::New(env);
-  Napi::Object bytes = Napi::Object::New(env);
+  Napi::Object bytes = Napi::Object::New(env), hot = Napi::Object::New(env);
   const std::pair<const char*, const bench::PhaseResult*> phases[] = {
       {"estimate", &r.estimate}, {"topk", &r.topk}, {"attention", &r.attention}, {"total", &r.total}, {"full", &r.full}};
   for (const auto& [name, p] : phases) {
-    Napi::Array samples = Napi::Array::New(env, p->time.us.size());
-    for (size_t i = 0; i < p->time.us.size(); ++i) samples.Set(uint32_t(i), p->time.us[i]);
-    out.Set(name, samples);
+    out.Set(name, samples(p->time));
+    hot.Set(name, samples(p->hot));
     bytes.Set(name, p->bytes);
   }
   out.Set("bytes", bytes);
+  out.Set("hot", hot);
+  out.Set("batch", r.batch);
   out.Set("copyBandwidthGBs", r.copy_bandwidth_gbs);
   out.Set("device", r.device);
   out.Set("backend", r.backend);

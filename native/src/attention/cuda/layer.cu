@@ -43,7 +43,7 @@ LayerAttention::LayerAttention(const AttentionOptions& opts, int n_heads, int n_
   }
 
   workspace_ = DeviceArray<uint8_t>(decode_workspace_bytes(H_, D_));
-  workspace_.fill_bytes(0);
+  workspace_.fill_bytes(0, stream_);
   mass_ = DeviceArray<float>(size_t(H_));
   if (m == Method::Full) return;
   const int lists = m == Method::Streaming ? 1 : rankers();
@@ -54,8 +54,8 @@ LayerAttention::LayerAttention(const AttentionOptions& opts, int n_heads, int n_
     page_max_ = DeviceArray<__half>(size_t(KV_) * D_ * page_cap_);
     page_min_ = DeviceArray<__half>(size_t(KV_) * D_ * page_cap_);
     scores_ = DeviceArray<float>(size_t(rankers()) * score_stride_);
-    page_max_.fill_bytes(0);
-    page_min_.fill_bytes(0);
+    page_max_.fill_bytes(0, stream_);
+    page_min_.fill_bytes(0, stream_);
   } else if (m == Method::Adamas) {
     code_stride_ = int64_t(capacity) * adamas_code_bytes(D_);
     dist_stride_ = round_up(capacity, 8);
@@ -63,8 +63,8 @@ LayerAttention::LayerAttention(const AttentionOptions& opts, int n_heads, int n_
     codes_ = DeviceArray<uint8_t>(size_t(KV_) * code_stride_);
     dist_ = DeviceArray<uint16_t>(size_t(rankers()) * dist_stride_);
     hist_ = DeviceArray<int32_t>(size_t(rankers()) * bins_);
-    codes_.fill_bytes(0);
-    dist_.fill_bytes(0);
+    codes_.fill_bytes(0, stream_);
+    dist_.fill_bytes(0, stream_);
   }
 }
 
