@@ -33,23 +33,22 @@ export async function generateGreedy(engine: NativeEngine, prompt: readonly numb
   const stop = new Set(opts.stopIds ?? []);
 
   let t0 = performance.now();
-  let logits = (await engine.prefill(Int32Array.from(head))).logits;
+  let next = (await engine.prefill(Int32Array.from(head))).token;
   const prefillSeconds = (performance.now() - t0) / 1000;
 
   t0 = performance.now();
   let steps = 0;
   for (const id of prompt.slice(head.length)) {
-    logits = await engine.decode(id);
+    next = (await engine.decode(id)).token;
     steps++;
   }
   const tokens: number[] = [];
   while (tokens.length < opts.maxTokens) {
-    const next = argmax(logits);
     if (stop.has(next)) break;
     tokens.push(next);
     opts.onToken?.(next);
     if (tokens.length === opts.maxTokens) break;
-    logits = await engine.decode(next);
+    next = (await engine.decode(next)).token;
     steps++;
   }
   return {

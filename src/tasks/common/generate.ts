@@ -32,11 +32,11 @@ export async function generateWithTail(ctx: RunContext, req: GenerationRequest):
   if (req.head.length === 0 && req.tail.length === 0) throw new Error('empty prompt');
   const engine = ctx.model.engine;
   const prefix = await ctx.preparePrefix(req.prefixKey, req.head, req.method);
-  let logits = prefix.logits;
+  let next = argmax(prefix.logits); // the engine's greedy token after each decode step
   const stepMs: number[] = [];
   const step = async (id: number) => {
     const t0 = performance.now();
-    logits = await engine.decode(id);
+    next = (await engine.decode(id)).token;
     stepMs.push(performance.now() - t0);
   };
   for (const id of req.tail) await step(id);
@@ -44,7 +44,6 @@ export async function generateWithTail(ctx: RunContext, req: GenerationRequest):
   const tokens: number[] = [];
   let stopped = false;
   while (tokens.length < req.maxNewTokens) {
-    const next = argmax(logits);
     if (stop.has(next)) {
       stopped = true;
       break;

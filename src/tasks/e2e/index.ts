@@ -62,13 +62,12 @@ export const e2eTask: TaskModule<E2eOptions> = {
       if (!tokenizer.isSpecial(id)) prompt.push(id);
     }
     const prefix = await ctx.preparePrefix(job.prefixKey, prompt, job.method);
-    let logits = prefix.logits;
+    let next = argmax(prefix.logits);
     const samples: number[] = [];
     const steps = Number(job.params.warmup) + Number(job.params.decode);
     for (let i = 0; i < steps; i++) {
-      const next = argmax(logits);
       const t0 = performance.now();
-      logits = await engine.decode(next);
+      next = (await engine.decode(next)).token;
       if (i >= Number(job.params.warmup)) samples.push(performance.now() - t0);
     }
     return timingMeasurements({ tokens: job.contextLen, seconds: prefix.seconds, reused: prefix.reused }, samples);
