@@ -36,7 +36,7 @@ bool filled(const Samples& s) { return s.us.size() >= 5 && s.median_us > 0; }
 
 TEST(bench_cpu_times_every_phase_cold_and_hot) {
   std::vector<AttentionBenchConfig> cases;
-  for (Method m : {Method::Streaming, Method::Quest, Method::Adamas}) cases.push_back(quick(m, 64));
+  for (Method m : {Method::Streaming, Method::Quest, Method::Adamas, Method::Oracle}) cases.push_back(quick(m, 64));
   AttentionBenchConfig page = quick(Method::Adamas, 64), fitted = quick(Method::Adamas, 64);
   page.attention.granularity = Granularity::Page;  // CPU-only knobs, timed through the interface
   fitted.attention.auto_thresholds = true;

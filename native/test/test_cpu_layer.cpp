@@ -163,6 +163,31 @@ std::vector<std::vector<int32_t>> ref_adamas(const AttentionOptions& o, const st
   return sel;
 }
 
+// The oracle's score of t for head g, as defined: an fp32 fma chain over d in order.
+float ref_oracle_score(const float* q, const FakeCache& c, int kvh, int t) {
+  float s = 0.0f;
+  for (int d = 0; d < c.D; ++d) s = std::fma(q[d], c.k[(size_t(kvh) * c.cap + t) * c.D + d], s);
+  return s;
+}
+
+std::vector<std::vector<int32_t>> ref_oracle(const AttentionOptions& o, const float* q, const FakeCache& c, int H,
+                                             int n) {
+  const int group = H / c.KV, B = o.budget;
+  const bool per_kv = o.gqa == GqaSelection::PerKvHead;
+  std::vector<std::vector<int32_t>> sel(static_cast<size_t>(H));
+  for (int h = 0; h < H; ++h) {
+    const int kvh = h / group, h0 = per_kv ? kvh * group : h, h1 = per_kv ? h0 + group : h + 1;
+    std::vector<float> s(static_cast<size_t>(n - 1));
+    for (int t = 0; t < n - 1; ++t) {
+      s[t] = ref_oracle_score(q + size_t(h0) * c.D, c, kvh, t);
+      for (int g = h0 + 1; g < h1; ++g) s[t] += ref_oracle_score(q + size_t(g) * c.D, c, kvh, t);
+    }
+    sel[h] = adamas::test::best_k(n - 1, B - 1, [&](int a, int b) { return s[a] > s[b] || (s[a] == s[b] && a > b); });
+    sel[h].push_back(n - 1);
+  }
+  return sel;
+}
+
 // ---- driving a layer ----------------------------------------------------------------------------
 
 std::unique_ptr<LayerAttention> cpu_layer(const AttentionOptions& o, int H, int KV, int D) {
@@ -246,6 +271,9 @@ auto quest_ref = [](const AttentionOptions& o, const float* q, const FakeCache& 
 };
 auto adamas_ref = [](const AttentionOptions& o, const float* q, const FakeCache& c, int H, int n, int fit_len) {
   return ref_adamas(o, ref_thresholds(o, c, fit_len), q, c, H, n);
+};
+auto oracle_ref = [](const AttentionOptions& o, const float* q, const FakeCache& c, int H, int n, int) {
+  return ref_oracle(o, q, c, H, n);
 };
 auto streaming_ref = [](const AttentionOptions& o, const float*, const FakeCache&, int H, int n, int) {
   return std::vector<std::vector<int32_t>>(size_t(H), ref_streaming(o, n));
@@ -419,6 +447,43 @@ TEST(cpu_layer_adamas_auto_thresholds_fitted_once) {
   CHECK(run_scenario(sc, 9, adamas_ref, __FILE__, __LINE__) == 40);
 }
 
+// ---- oracle -------------------------------------------------------------------------------------
+
+TEST(cpu_layer_oracle_matches_reference) {
+  int compared = 0;
+  uint32_t seed = 7000;
+  for (int D : {32, 64, 128})
+    for (int group : {1, 3, 4})
+      for (GqaSelection gqa : {GqaSelection::PerQueryHead, GqaSelection::PerKvHead})
+        for (int B : {1, 2, 9, 40}) {
+          Scenario sc;
+          sc.opts = options(Method::Oracle, B);
+          sc.opts.gqa = gqa;
+          sc.KV = 2;
+          sc.H = 2 * group;
+          sc.D = D;
+          sc.key_sd = 1.0f;
+          sc.prefill = int(seed % 2) * 53;  // none, or 53 tokens in chunks
+          sc.steps = sc.prefill ? 6 : 60;
+          compared += run_scenario(sc, seed++, oracle_ref, __FILE__, __LINE__);
+        }
+  CHECK(compared > 500);
+}
+
+TEST(cpu_layer_oracle_ties_go_to_recent_tokens) {
+  for (GqaSelection gqa : {GqaSelection::PerQueryHead, GqaSelection::PerKvHead}) {
+    Scenario sc;
+    sc.opts = options(Method::Oracle, 12);
+    sc.opts.gqa = gqa;
+    sc.H = 4;
+    sc.KV = 2;
+    sc.prefill = 80;
+    sc.steps = 10;
+    sc.distinct_keys = 2;  // two distinct keys: dozens of equal scores
+    CHECK(run_scenario(sc, 71, oracle_ref, __FILE__, __LINE__) == 10);
+  }
+}
+
 // ---- contract checks ------------------------------------------------------------------------------
 
 TEST(cpu_layer_factory_and_misuse) {
@@ -427,7 +492,7 @@ TEST(cpu_layer_factory_and_misuse) {
   CHECK_THROWS_WITH(cpu_layer(o, 5, 2, 64), "do not form a valid layout");
   FakeCache c(2, 64, 64);
   std::vector<float> q(4 * 64, 1.0f);
-  for (Method m : {Method::Full, Method::Streaming, Method::Quest, Method::Adamas}) {
+  for (Method m : {Method::Full, Method::Streaming, Method::Quest, Method::Adamas, Method::Oracle}) {
     AttentionOptions mo = options(m, 24);
     validate(mo, 64, 4);
     auto s = cpu_layer(mo, 4, 2, 64);
@@ -487,7 +552,7 @@ double ref_mass(const float* q, const FakeCache& c, int kvh, int n, const std::v
 
 TEST(cpu_layer_attends_over_its_selection_and_given_lists) {
   std::mt19937 rng(31);
-  for (Method m : {Method::Full, Method::Streaming, Method::Quest, Method::Adamas})
+  for (Method m : {Method::Full, Method::Streaming, Method::Quest, Method::Adamas, Method::Oracle})
     for (int group : {1, 3}) {
       const int KV = 2, H = KV * group, D = 64, n = 150;
       AttentionOptions o = options(m, 40);
@@ -618,6 +683,10 @@ TEST(cpu_layer_bytes_per_phase) {
   b = bytes(adamas, 100);
   CHECK_EQ(b.estimate, 2 * 96 * 16.0 + 4.0 * 4 * 6 + 4.0 * 4 * 64);
   CHECK_EQ(b.select, 4.0 * 4 * 6 + 4.0 * 4 * 20);
+  b = bytes(options(Method::Oracle, 32), 100);  // the float32 keys of the 99 past tokens
+  CHECK_EQ(b.estimate, 4.0 * 2 * 99 * 64 + 4.0 * 4 * 64 + 4.0 * 4 * 99);
+  CHECK_EQ(b.select, 4.0 * 4 * 99 + 4.0 * 4 * 32);
+  CHECK_EQ(b.attend, 4 * 32 * (2 * 4.0 * 64 + 4) + qo);
 }
 
 // ---- cost ---------------------------------------------------------------------------------------
@@ -653,6 +722,7 @@ TEST(cpu_layer_cost_report) {
         {"adamas 3-bit", Method::Adamas, 3, L1, tok, per_q},
         {"adamas page", Method::Adamas, 2, L1, Granularity::Page, per_q},
         {"adamas gqa=kv", Method::Adamas, 2, L1, tok, GqaSelection::PerKvHead},
+        {"oracle", Method::Oracle, 2, L1, tok, per_q},
     };
     for (const Variant& v : variants) {
       for (int B : {64, 256}) {

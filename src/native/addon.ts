@@ -39,7 +39,7 @@ export interface ModelConfig {
 
 /** Attention method and knobs as the native engine takes them (see DESIGN.md "Methods"). */
 export interface NativeAttentionOptions {
-  method: 'full' | 'streaming' | 'quest' | 'adamas';
+  method: 'full' | 'streaming' | 'quest' | 'adamas' | 'oracle';
   budget?: number;
   skipLayers?: number;
   gqa?: 'query' | 'kv';
@@ -129,7 +129,7 @@ export interface BuildInfo {
 export interface BenchAttentionOptions {
   /** 'cpu', 'cuda' or 'auto' (cuda when built and a device is present) ['auto'] */
   backend?: 'cpu' | 'cuda' | 'auto';
-  method: 'full' | 'streaming' | 'quest' | 'adamas';
+  method: 'full' | 'streaming' | 'quest' | 'adamas' | 'oracle';
   budget?: number;
   gqa?: 'query' | 'kv';
   distance?: 'l1' | 'l2';

@@ -9,7 +9,7 @@ using namespace adamas::bench;
 
 TEST(cuda_bench_times_every_phase_cold_and_hot) {
   if (!test::have_cuda_device()) return;
-  for (Method m : {Method::Full, Method::Streaming, Method::Quest, Method::Adamas}) {
+  for (Method m : {Method::Full, Method::Streaming, Method::Quest, Method::Adamas, Method::Oracle}) {
     AttentionBenchConfig c;
     c.backend = "cuda";
     c.attention.method = m;
@@ -29,7 +29,7 @@ TEST(cuda_bench_times_every_phase_cold_and_hot) {
     CHECK(r.sparse == (m != Method::Full) && r.copy_bandwidth_gbs > 0 && !r.device.empty());
     auto filled = [](const PhaseResult& p) { return p.time.us.size() >= 5 && p.hot.us.size() >= 5 && p.time.median_us > 0; };
     CHECK(filled(r.attention) && filled(r.total));
-    if (m == Method::Quest || m == Method::Adamas) CHECK(filled(r.estimate));
+    if (m == Method::Quest || m == Method::Adamas || m == Method::Oracle) CHECK(filled(r.estimate));
     if (m != Method::Full) CHECK(filled(r.topk) && filled(r.full));
     AttentionOptions o = c.attention;
     validate(o, c.head_dim, o.skip_layers);

@@ -134,6 +134,7 @@ TEST(cuda_layer_matches_cpu_layer) {
         plain.hadamard = false;
         methods.push_back(l2);
         methods.push_back(plain);
+        methods.push_back(method(Method::Oracle, B));
         for (AttentionOptions o : methods) {
           o.gqa = gqa;
           // 250 + 3 steps: n crosses no page boundary evenly; B = 400 stays dense (n <= B)
@@ -145,7 +146,7 @@ TEST(cuda_layer_matches_cpu_layer) {
 TEST(cuda_layer_long_context) {
   if (!have_cuda_device()) return;
   uint32_t seed = 400;
-  for (Method m : {Method::Quest, Method::Adamas})
+  for (Method m : {Method::Quest, Method::Adamas, Method::Oracle})
     for (GqaSelection gqa : {GqaSelection::PerQueryHead, GqaSelection::PerKvHead}) {
       AttentionOptions o = method(m, 1024);
       o.gqa = gqa;

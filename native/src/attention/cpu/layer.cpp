@@ -165,6 +165,7 @@ std::unique_ptr<LayerAttention> make_layer_attention(const AttentionOptions& opt
     case Method::Streaming: return make_streaming_layer(opts, n_heads, n_kv_heads, head_dim);
     case Method::Quest: return make_quest_layer(opts, n_heads, n_kv_heads, head_dim);
     case Method::Adamas: return make_adamas_layer(opts, n_heads, n_kv_heads, head_dim);
+    case Method::Oracle: return make_oracle_layer(opts, n_heads, n_kv_heads, head_dim);
   }
   throw InvalidArgument(std::string("CPU attention: no layer for method '") + method_name(opts.method) + "'");
 }

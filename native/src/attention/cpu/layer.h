@@ -2,7 +2,7 @@
 // method. Layer holds what the methods share: the length appended so far, the position lists of
 // the step (one per query head), exact attention over them (cpu/attend.h), the recall
 // instrumentation and the attention phase's bytes. Each method adds its metadata, estimate and
-// select (streaming.cpp, quest.cpp, adamas.cpp; semantics at the top of each).
+// select (streaming.cpp, quest.cpp, adamas.cpp, oracle.cpp; semantics at the top of each).
 #pragma once
 #include <memory>
 
@@ -74,6 +74,8 @@ std::unique_ptr<LayerAttention> make_streaming_layer(const AttentionOptions& opt
 std::unique_ptr<LayerAttention> make_quest_layer(const AttentionOptions& opts, int n_heads, int n_kv_heads,
                                                  int head_dim);
 std::unique_ptr<LayerAttention> make_adamas_layer(const AttentionOptions& opts, int n_heads, int n_kv_heads,
+                                                  int head_dim);
+std::unique_ptr<LayerAttention> make_oracle_layer(const AttentionOptions& opts, int n_heads, int n_kv_heads,
                                                   int head_dim);
 
 }  // namespace adamas::cpu

@@ -5,6 +5,7 @@
 
 #include "attention/cuda/dispatch.cuh"
 #include "attention/cuda/layer.h"
+#include "attention/cuda/oracle.h"
 #include "attention/cuda/quest.h"
 #include "attention/cuda/recall.h"
 #include "attention/cuda/topk.h"
@@ -56,6 +57,9 @@ LayerAttention::LayerAttention(const AttentionOptions& opts, int n_heads, int n_
     scores_ = DeviceArray<float>(size_t(rankers()) * score_stride_);
     page_max_.fill_bytes(0, stream_);
     page_min_.fill_bytes(0, stream_);
+  } else if (m == Method::Oracle) {
+    score_stride_ = round_up(capacity, 4);
+    scores_ = DeviceArray<float>(size_t(rankers()) * score_stride_);
   } else if (m == Method::Adamas) {
     code_stride_ = int64_t(capacity) * adamas_code_bytes(D_);
     dist_stride_ = round_up(capacity, 8);
@@ -103,9 +107,11 @@ void LayerAttention::append(const LayerKV& lkv, int pos, int n) {
   length_ = pos + n;
 }
 
-void LayerAttention::estimate(const float* q, const LayerKV&, int n) {
+void LayerAttention::estimate(const float* q, const LayerKV& kv, int n) {
   if (!sparse(n)) return;
   check_length("estimate", n);
+  if (opts_.method == Method::Oracle)
+    ADAMAS_CUDA_CHECK(oracle_scores(scores_.get(), score_stride_, q, device_kv(kv), H_, n - 1, per_kv_, stream_));
   if (opts_.method == Method::Quest)
     ADAMAS_CUDA_CHECK(quest_page_scores(scores_.get(), score_stride_, q, page_max_.get(), page_min_.get(), page_cap_,
                                         H_, KV_, D_, pages(n), per_kv_, stream_));
@@ -127,6 +133,9 @@ void LayerAttention::select(int n) {
     case Method::Adamas:
       ADAMAS_CUDA_CHECK(adamas_select(idx_.get(), B, dist_.get(), dist_stride_, hist_.get(), bins_, rankers(), n - 1,
                                       B - 1, stream_));
+      break;
+    case Method::Oracle:
+      ADAMAS_CUDA_CHECK(oracle_select(idx_.get(), B, scores_.get(), score_stride_, rankers(), n - 1, B - 1, stream_));
       break;
     case Method::Full: break;
   }
@@ -248,6 +257,9 @@ PhaseBytes LayerAttention::bytes(int n) const {
     b.estimate =
         double(KV_) * (n - 1) * adamas_code_bytes(D_) + 2.0 * rankers() * (n - 1) + 4.0 * rankers() * bins_ + q;
     b.select = 4.0 * rankers() * bins_ + 2.0 * rankers() * (n - 1) + out;
+  } else if (opts_.method == Method::Oracle) {
+    b.estimate = 2.0 * KV_ * double(n - 1) * D_ + q + 4.0 * rankers() * double(n - 1);
+    b.select = 4.0 * rankers() * double(n - 1) + out;
   } else {
     b.select = out;
   }

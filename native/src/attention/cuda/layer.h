@@ -4,8 +4,8 @@
 // code distances), select() (top-k into position lists) and attend() (attention over the lists,
 // or over everything), all on the stream given at construction, so each phase can be run, and
 // timed, alone. Semantics: DESIGN.md "Methods", cpu/*.cpp.
-// Supported: full, streaming, quest, and adamas with 2-bit codes, token granularity and fixed
-// thresholds (L1 or L2, with or without the transform); GQA per query head or per KV head;
+// Supported: full, streaming, quest, oracle, and adamas with 2-bit codes, token granularity and
+// fixed thresholds (L1 or L2, with or without the transform); GQA per query head or per KV head;
 // head_dim 64 or 128; up to 8 query heads per KV head. Lists given to use_selection() must all
 // have one length (the kernels read lists of one length; every method's lists have one).
 #pragma once
@@ -77,7 +77,7 @@ class LayerAttention final : public adamas::LayerAttention {
   Selection given_;                          // use_selection's lists, as given
   DeviceArray<int32_t> given_idx_;           // [n_heads][their length] on the device
   DeviceArray<__half> page_max_, page_min_;  // quest: [KV][D][page_cap]
-  DeviceArray<float> scores_;                // quest: [rankers][score_stride]
+  DeviceArray<float> scores_;                // quest, oracle: [rankers][score_stride]
   DeviceArray<uint8_t> codes_;               // adamas: [KV][capacity][D / 4]
   DeviceArray<uint16_t> dist_;               // adamas: [rankers][dist_stride]
   DeviceArray<int32_t> hist_;                // adamas: [rankers][bins]
