@@ -692,7 +692,7 @@ TEST(cpu_layer_bytes_per_phase) {
 // ---- cost ---------------------------------------------------------------------------------------
 
 TEST(cpu_layer_cost_report) {
-  if (!std::getenv("ADAMAS_TEST_TIMING")) return;
+  if (!std::getenv("ADAMAS_TEST_TIMING")) return adamas::test::skip("set ADAMAS_TEST_TIMING=1 to print the costs");
   struct Shape { const char* name; int H, KV, D; };
   for (Shape shape : {Shape{"9x3x64 (SmolLM2)", 9, 3, 64}, Shape{"32x8x128 (Llama-3-8B)", 32, 8, 128},
                       Shape{"32x32x128 (Llama-2-7B)", 32, 32, 128}}) {

@@ -20,12 +20,12 @@
 
 namespace adamas::test {
 
-// True when a CUDA device is present; otherwise says so and the test passes.
+// True when a CUDA device is present; otherwise the test is marked skipped (and should return).
 inline bool have_cuda_device() {
   int n = 0;
   if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) {
     cudaGetLastError();  // clear the error state
-    std::fprintf(stderr, "  skipped: no CUDA device\n");
+    skip("no CUDA device");
     return false;
   }
   return true;
