@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Peer timing for adamas_kernel_bench: torch's scaled_dot_product_attention at one decode step
+"""Peer timing for adamas-bench kernels: torch's scaled_dot_product_attention at one decode step
 (batch 1, one query token, fp16 K/V of kv_len tokens), measured the same way: the L2 cache flushed
 before every sample, CUDA events around the call, the median of the samples.
 

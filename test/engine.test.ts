@@ -33,7 +33,7 @@ describe('CPU engine vs transformers (SmolLM2-135M-Instruct Q4_1)', () => {
   for (const prompt of golden.logits) {
     it(`matches the top-20 logits of the '${prompt.name}' prompt (${prompt.ids.length} tokens)`, async () => {
       engine.reset();
-      const { logits } = await engine.prefill(Int32Array.from(prompt.ids));
+      const { logits } = await engine.prefill(Int32Array.from(prompt.ids), { logits: true });
       let worst = 0;
       for (const [id, want] of prompt.top20) worst = Math.max(worst, Math.abs(logits[id] - want));
       expect(worst).toBeLessThan(TOL);
@@ -51,11 +51,11 @@ describe('CPU engine vs transformers (SmolLM2-135M-Instruct Q4_1)', () => {
   it('gives the same logits through the decode path as through the prefill', async () => {
     const ids = golden.logits.find((p) => p.name === 'chat')!.ids;
     engine.reset();
-    const dense = (await engine.prefill(Int32Array.from(ids))).logits;
+    const dense = (await engine.prefill(Int32Array.from(ids), { logits: true })).logits;
     engine.reset();
     await engine.prefill(Int32Array.from(ids.slice(0, 20)));
     let logits: Float32Array = new Float32Array();
-    for (const id of ids.slice(20)) logits = await engine.decode(id);
+    for (const id of ids.slice(20)) logits = (await engine.decode(id, { logits: true })).logits;
     let worst = 0;
     for (let i = 0; i < dense.length; i++) worst = Math.max(worst, Math.abs(dense[i] - logits[i]));
     expect(worst).toBeLessThan(1e-3);
@@ -66,14 +66,46 @@ describe('CPU engine vs transformers (SmolLM2-135M-Instruct Q4_1)', () => {
     engine.reset();
     await engine.prefill(Int32Array.from(ids.slice(0, 30)));
     const first: Float32Array[] = [];
-    for (const id of ids.slice(30)) first.push(await engine.decode(id));
+    for (const id of ids.slice(30)) first.push((await engine.decode(id, { logits: true })).logits);
     engine.truncate(30);
     expect(engine.length).toBe(30);
     engine.setAttention({ method: 'full' });
     const again: Float32Array[] = [];
-    for (const id of ids.slice(30)) again.push(await engine.decode(id));
+    for (const id of ids.slice(30)) again.push((await engine.decode(id, { logits: true })).logits);
     expect(again).toEqual(first);
     expect(() => engine.truncate(1000)).toThrow(/cannot truncate to 1000 tokens: the cache holds 37/);
+  });
+
+  it('returns the greedy token, describes its device and replays recorded selections bit for bit', async () => {
+    expect(engine.backend).toBe('cpu');
+    expect(engine.deviceName.length).toBeGreaterThan(0);
+    expect(Number.isNaN(engine.lastDecodeMs)).toBe(true);
+    const ids = golden.logits.find((p) => p.name === 'chat')!.ids;
+    engine.reset();
+    engine.reserve(1024);
+    engine.setAttention({ method: 'adamas', budget: 16, recordSelection: true });
+    const prefilled = await engine.prefill(Int32Array.from(ids.slice(0, 30)), { logits: true });
+    expect(prefilled.token).toBe(argmax(prefilled.logits));
+    const first: Float32Array[] = [];
+    for (const id of ids.slice(30)) {
+      const r = await engine.decode(id, { logits: true });
+      expect(r.token).toBe(argmax(r.logits));
+      first.push(r.logits);
+    }
+    const recorded = engine.records({ clear: true }).selected!;
+    expect(recorded).toHaveLength(ids.length - 30);
+    engine.truncate(30);
+    engine.setAttention({ method: 'streaming', budget: 16 }); // replayed lists replace any selection
+    const again: Float32Array[] = [];
+    for (const [i, id] of ids.slice(30).entries()) {
+      engine.replayNext(recorded[i]!);
+      again.push((await engine.decode(id, { logits: true })).logits);
+    }
+    expect(again).toEqual(first);
+    expect(await engine.decode(1)).not.toHaveProperty('logits');
+    expect(() => engine.replayNext([])).toThrow(/0 lists, expected n_layers x n_heads = 30 x 9/);
+    expect(() => new (loadAddon().Engine)('x.gguf', { device: 'tpu' as 'cpu' })).toThrow(/unknown device 'tpu' \(choices: cpu, cuda\)/);
+    engine.setAttention({ method: 'full' });
   });
 
   for (const greedy of [golden.greedy, golden.greedy_robust]) {
@@ -87,7 +119,7 @@ describe('CPU engine vs transformers (SmolLM2-135M-Instruct Q4_1)', () => {
   it('computes the mean next-token NLL of the long prompt in the prefill', async () => {
     const ids = golden.logits.find((p) => p.name === golden.nll.name)!.ids;
     engine.reset();
-    const { nll, logits } = await engine.prefill(Int32Array.from(ids), { nll: true });
+    const { nll, logits } = await engine.prefill(Int32Array.from(ids), { nll: true, logits: true });
     expect(nll).toBeDefined();
     expect(nll!.length).toBe(golden.nll.count);
     const mean = nll!.reduce((a, b) => a + b, 0) / nll!.length;

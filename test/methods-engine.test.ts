@@ -52,7 +52,7 @@ describe('sparse methods in the engine (SmolLM2-135M-Instruct)', () => {
     engine.truncate(PROMPT); // keep the prefilled prompt, drop what the last run decoded
     engine.setAttention(toNativeOptions(makeSpec(method, budget, knobs), { measureRecall: true, recordSelection: true }));
     const logits: Float32Array[] = [];
-    for (const id of next) logits.push(await engine.decode(id));
+    for (const id of next) logits.push((await engine.decode(id, { logits: true })).logits);
     return { logits, rec: engine.records({ clear: true }) };
   }
 

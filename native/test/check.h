@@ -35,6 +35,16 @@ inline void fail(const char* file, int line, const std::string& what) {
   std::fprintf(stderr, "  FAIL %s:%d: %s\n", file, line, what.c_str());
 }
 
+// Marks the running test as skipped (reported as a skip, never as a pass); the test returns.
+inline int& skips() {
+  static int n = 0;
+  return n;
+}
+inline void skip(const std::string& why) {
+  ++skips();
+  std::fprintf(stderr, "  skipped: %s\n", why.c_str());
+}
+
 }  // namespace adamas::test
 
 #define ADAMAS_TEST_CAT2(a, b) a##b

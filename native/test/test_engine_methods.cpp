@@ -2,7 +2,8 @@
 // as GGUF by the test), so the sparse decode path runs end to end without a real model file:
 // budgets covering the whole sequence give full attention bit for bit; selections have the sizes
 // and contents the definitions say; larger budgets select supersets; chunked prefills, truncation
-// and long decodes keep the selectors in step with the cache.
+// and long decodes keep the selectors in step with the cache; a run replayed from its recorded
+// selections gives the same logits bit for bit.
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -110,6 +111,10 @@ std::vector<AttentionOptions> all_methods(int B) {
     }
     out.push_back(a);
   }
+  out.push_back(method(Method::Oracle, B));
+  AttentionOptions oracle_kv = method(Method::Oracle, B);
+  oracle_kv.gqa = GqaSelection::PerKvHead;
+  out.push_back(oracle_kv);
   return out;
 }
 
@@ -186,7 +191,8 @@ bool check_step(const Engine& e, const StepRecord& r, const char* file, int line
 TEST(engine_methods_budget_covering_length_is_full_attention) {
   for (const TinyShape& shape : kShapes) {
     TempFile file(tiny_llama(shape, 42));
-    Engine e(file.path, EngineOptions{});
+    const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
+    Engine& e = *engine;
     std::mt19937 rng(1);
     const std::vector<int32_t> prompt = random_tokens(rng, 37, shape.vocab), next = random_tokens(rng, 23, shape.vocab);
     const int total = int(prompt.size() + next.size());
@@ -209,7 +215,8 @@ TEST(engine_methods_budget_covering_length_is_full_attention) {
 TEST(engine_methods_selections_follow_the_definitions) {
   for (const TinyShape& shape : kShapes) {
     TempFile file(tiny_llama(shape, 7));
-    Engine e(file.path, EngineOptions{});
+    const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
+    Engine& e = *engine;
     std::mt19937 rng(2);
     // prefill in three calls, one of them longer than the engine's internal chunk of 256 tokens
     const std::vector<int32_t> a = random_tokens(rng, 50, shape.vocab), b = random_tokens(rng, 270, shape.vocab),
@@ -237,7 +244,8 @@ TEST(engine_methods_selections_follow_the_definitions) {
 
 TEST(engine_methods_budget_one_is_the_current_token) {
   TempFile file(tiny_llama(kShapes[0], 3));
-  Engine e(file.path, EngineOptions{});
+  const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
+  Engine& e = *engine;
   std::mt19937 rng(3);
   const std::vector<int32_t> prompt = random_tokens(rng, 20, kShapes[0].vocab);
   const std::vector<int32_t> next = random_tokens(rng, 5, kShapes[0].vocab);
@@ -262,7 +270,8 @@ TEST(engine_methods_larger_budget_selects_a_superset) {
   // budget, and every method's choice is a top-k under one total order: the sets are nested, and
   // so are the softmax masses on them.
   TempFile file(tiny_llama(kShapes[1], 5));
-  Engine e(file.path, EngineOptions{});
+  const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
+  Engine& e = *engine;
   std::mt19937 rng(4);
   const std::vector<int32_t> prompt = random_tokens(rng, 150, kShapes[1].vocab);
   const int H = e.config().n_heads;
@@ -297,7 +306,8 @@ TEST(engine_methods_truncate_and_switch_keep_selectors_in_step) {
   // One prefill serves several methods: set_attention rebuilds the method state from the cache,
   // truncate drops decoded tokens; the result equals a fresh run.
   TempFile file(tiny_llama(kShapes[0], 9));
-  Engine e(file.path, EngineOptions{});
+  const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
+  Engine& e = *engine;
   std::mt19937 rng(6);
   const std::vector<int32_t> prompt = random_tokens(rng, 90, kShapes[0].vocab);
   const std::vector<int32_t> next = random_tokens(rng, 30, kShapes[0].vocab);
@@ -313,9 +323,9 @@ TEST(engine_methods_truncate_and_switch_keep_selectors_in_step) {
       e.decode(t, logits.data());
       reused.insert(reused.end(), logits.begin(), logits.end());
     }
-    Engine fresh(file.path, EngineOptions{});
-    fresh.set_attention(o);
-    const std::vector<float> want = run(fresh, prompt, next);
+    const std::unique_ptr<Engine> fresh = make_engine(file.path, EngineOptions{});
+    fresh->set_attention(o);
+    const std::vector<float> want = run(*fresh, prompt, next);
     if (std::memcmp(reused.data(), want.data() + V, reused.size() * sizeof(float)) != 0)
       adamas::test::fail(__FILE__, __LINE__, describe(o) + ": decoding after truncate differs from a fresh run");
   }
@@ -325,7 +335,8 @@ TEST(engine_methods_long_decode_without_prefill) {
   // The PG-19 protocol: one token of prefill, everything else through the decode path, so the
   // methods switch on once the length passes the budget (auto thresholds are fitted on the one token).
   TempFile file(tiny_llama(kShapes[1], 11));
-  Engine e(file.path, EngineOptions{});
+  const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
+  Engine& e = *engine;
   std::mt19937 rng(8);
   const std::vector<int32_t> tokens = random_tokens(rng, 300, kShapes[1].vocab);
   std::vector<float> logits(size_t(kShapes[1].vocab));
@@ -340,4 +351,110 @@ TEST(engine_methods_long_decode_without_prefill) {
     for (const StepRecord& r : e.records())
       if (!check_step(e, r, __FILE__, __LINE__, describe(o))) break;
   }
+}
+
+TEST(engine_replay_next_gives_identical_logits) {
+  // Record every method's selections, then decode the same tokens again with each step's
+  // recorded lists given to replay_next: the logits are the same bits. Replaying streaming's lists
+  // through an engine set to adamas gives streaming's logits: attention is over the lists alone.
+  TempFile file(tiny_llama(kShapes[0], 13));
+  const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
+  Engine& e = *engine;
+  std::mt19937 rng(10);
+  const std::vector<int32_t> prompt = random_tokens(rng, 70, kShapes[0].vocab), next = random_tokens(rng, 25, kShapes[0].vocab);
+  const int V = kShapes[0].vocab;
+  for (AttentionOptions o : all_methods(20)) {
+    o.record_selection = true;
+    o.measure_recall = true;
+    e.set_attention(o);
+    const std::vector<float> want = run(e, prompt, next);
+    const std::vector<StepRecord> recorded = e.records();
+    for (const AttentionOptions& into : {o, all_methods(20)[11]}) {  // adamas with custom thresholds
+      e.set_attention(into);
+      e.truncate(0);
+      std::vector<float> got(want.size());
+      e.prefill(prompt.data(), int(prompt.size()), got.data());
+      for (size_t i = 0; i < next.size(); ++i) {
+        e.replay_next(recorded[i].selected);
+        e.decode(next[i], &got[(i + 1) * V]);
+      }
+      const bool same_method = into.method == o.method && describe(into) == describe(o);
+      if (std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) != 0)
+        adamas::test::fail(__FILE__, __LINE__, describe(o) + " replayed into " + describe(into) + ": logits differ");
+      if (same_method) {
+        CHECK_EQ(e.records().size(), recorded.size());
+        for (size_t i = 0; i < recorded.size() && i < e.records().size(); ++i) {
+          CHECK(e.records()[i].selected == recorded[i].selected);
+          CHECK(std::memcmp(e.records()[i].recall.data(), recorded[i].recall.data(),
+                            recorded[i].recall.size() * sizeof(float)) == 0);
+        }
+      }
+      if (o.method != Method::Streaming) break;  // only streaming's lists fit every method's budget shape
+    }
+  }
+}
+
+TEST(engine_replay_next_checks_the_lists) {
+  TempFile file(tiny_llama(kShapes[0], 14));
+  const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
+  Engine& e = *engine;
+  std::mt19937 rng(11);
+  const std::vector<int32_t> prompt = random_tokens(rng, 30, kShapes[0].vocab);
+  e.set_attention(method(Method::Streaming, 8));
+  e.prefill(prompt.data(), int(prompt.size()), nullptr);
+  const int L = e.config().n_layers, H = e.config().n_heads;
+  CHECK_THROWS_WITH(e.replay_next({{1, 2}}), "1 lists, expected n_layers x n_heads = 3 x 4");
+  std::vector<std::vector<int32_t>> lists(size_t(L) * H, std::vector<int32_t>{0, 31});
+  CHECK_THROWS_WITH(e.replay_next(lists), "layer 2, head 0: position 31 at index 1");
+  lists.assign(size_t(L) * H, {});
+  CHECK_THROWS_WITH(e.replay_next(lists), "layer 2, head 0: the list is empty");
+  for (int l = 0; l < 2; ++l)  // dense layers: ignored
+    for (int h = 0; h < H; ++h) lists[size_t(l) * H + h] = {99};
+  for (int l = 2; l < L; ++l)
+    for (int h = 0; h < H; ++h) lists[size_t(l) * H + h] = {h, 30};
+  e.replay_next(lists);
+  e.truncate(30);  // forgets the lists: the next step selects again
+  std::vector<float> logits(size_t(kShapes[0].vocab));
+  AttentionOptions o = method(Method::Streaming, 8);
+  o.record_selection = true;
+  e.set_attention(o);
+  e.replay_next(lists);
+  e.decode(prompt[0], logits.data());
+  CHECK(e.records().at(0).selected[size_t(2) * H + 3] == std::vector<int32_t>({3, 30}));
+  e.decode(prompt[1], logits.data());  // replay_next applies to one step only
+  CHECK_EQ(e.records().at(1).selected[size_t(2) * H + 3].size(), size_t(8));
+}
+
+TEST(engine_returns_the_greedy_token_and_describes_itself) {
+  TempFile file(tiny_llama(kShapes[1], 15));
+  const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
+  Engine& e = *engine;
+  CHECK_EQ(e.backend(), std::string("cpu"));
+  CHECK(!e.device_name().empty());
+  CHECK(std::isnan(e.last_decode_ms()));
+  std::mt19937 rng(12);
+  const std::vector<int32_t> prompt = random_tokens(rng, 40, kShapes[1].vocab);
+  const int V = kShapes[1].vocab;
+  auto argmax = [V](const std::vector<float>& x) { return int32_t(std::max_element(x.begin(), x.begin() + V) - x.begin()); };
+  std::vector<float> logits(static_cast<size_t>(V));
+  e.set_attention(method(Method::Adamas, 16));
+  e.reserve(4096);
+  int32_t t = e.prefill(prompt.data(), int(prompt.size()), logits.data());
+  CHECK_EQ(t, argmax(logits));
+  for (int i = 0; i < 10; ++i) {
+    const int32_t without = e.decode(t, nullptr);  // the same step twice, with and without logits
+    e.truncate(e.length() - 1);
+    const int32_t with = e.decode(t, logits.data());
+    CHECK_EQ(without, with);
+    CHECK_EQ(with, argmax(logits));
+    t = with;
+  }
+  CHECK_EQ(e.length(), 50);
+  CHECK_THROWS_WITH(e.reserve(-1), "cannot reserve -1 tokens");
+  EngineOptions bad;
+  bad.device = "tpu";
+  CHECK_THROWS_WITH(make_engine(file.path, bad), "unknown device 'tpu' (choices: cpu, cuda)");
+  bad.device = "cpu";
+  bad.threads = -2;
+  CHECK_THROWS_WITH(make_engine(file.path, bad), "threads must be >= 0");
 }

@@ -1,7 +1,8 @@
 // Greedy decoding through the engine: the one loop every caller shares (the generate command, the
 // accuracy tasks, the e2e latency task). From the logits of the last prefilled position it feeds
-// a prompt tail token by token through the decode (sparse) path, then picks the most likely token
-// and decodes it, until a stop token or the limit. Every decode step is timed.
+// a prompt tail token by token through the decode (sparse) path, then takes the engine's greedy
+// token and decodes it, until a stop token or the limit. Every decode step is timed; logits stay
+// in the engine (on the GPU, they never leave the device).
 import type { NativeEngine } from '../native/addon.js';
 
 export function argmax(logits: Float32Array): number {
@@ -34,9 +35,10 @@ export interface GreedyResult {
 /** Greedy decoding from `logits`, the engine's output at the last token it holds. */
 export async function greedyDecode(engine: NativeEngine, logits: Float32Array, opts: GreedyOptions): Promise<GreedyResult> {
   const stepMs: number[] = [];
+  let next = argmax(logits);
   const step = async (id: number) => {
     const t0 = performance.now();
-    logits = await engine.decode(id);
+    next = (await engine.decode(id)).token;
     stepMs.push(performance.now() - t0);
   };
   for (const id of opts.tail ?? []) await step(id);
@@ -44,7 +46,6 @@ export async function greedyDecode(engine: NativeEngine, logits: Float32Array, o
   const tokens: number[] = [];
   let stopped = false;
   while (tokens.length < opts.maxNewTokens) {
-    const next = argmax(logits);
     if (stop.has(next)) {
       stopped = true;
       break;
@@ -81,7 +82,7 @@ export async function generateGreedy(engine: NativeEngine, prompt: readonly numb
   const tail = Math.min(opts.decodeTail ?? 0, prompt.length - 1);
   const head = prompt.slice(0, prompt.length - tail);
   let t0 = performance.now();
-  const { logits } = await engine.prefill(Int32Array.from(head));
+  const { logits } = await engine.prefill(Int32Array.from(head), { logits: true });
   const prefillSeconds = (performance.now() - t0) / 1000;
   t0 = performance.now();
   const out = await greedyDecode(engine, logits, { tail: prompt.slice(head.length), maxNewTokens: opts.maxTokens, stopIds: opts.stopIds, onToken: opts.onToken });

@@ -67,18 +67,44 @@ export interface EngineRecords {
 export interface NativeEngine {
   readonly config: ModelConfig;
   readonly length: number;
+  /** 'cpu' or 'cuda', and the device's name (CPU model, GPU name). */
+  readonly backend: 'cpu' | 'cuda';
+  readonly deviceName: string;
+  /** Device time of the last decode step in milliseconds (CUDA events); NaN on the CPU. */
+  readonly lastDecodeMs: number;
   /** Chooses the method; cached tokens stay and the method's state is rebuilt from them. */
   setAttention(options: NativeAttentionOptions): void;
   /** Forgets the sequence (and the records). */
   reset(): void;
   /** Keeps the first n cached tokens; the method state is rebuilt from them. */
   truncate(n: number): void;
-  /** Dense prefill of the tokens at positions length..; the last logits and, when asked, the NLL of
-   *  each next token. Runs off the event loop; one call at a time (await it). */
-  prefill(tokens: Int32Array, options?: { nll?: boolean }): Promise<{ logits: Float32Array; nll?: Float32Array }>;
-  /** One decode step through the chosen method; resolves to the next-token logits. */
-  decode(token: number): Promise<Float32Array>;
+  /** Makes room for n tokens in all (prefill and decode grow the cache themselves). */
+  reserve(n: number): void;
+  /** Dense prefill of the tokens at positions length..; resolves to the greedy next token and, when
+   *  asked, the last logits and the NLL of each next token. Runs off the event loop; one call at a
+   *  time (await it). */
+  prefill(tokens: Int32Array, options: { nll?: boolean; logits: true }): Promise<{ token: number; logits: Float32Array; nll?: Float32Array }>;
+  prefill(tokens: Int32Array, options?: { nll?: boolean; logits?: boolean }): Promise<{ token: number; logits?: Float32Array; nll?: Float32Array }>;
+  /** One decode step through the chosen method; resolves to the greedy next token and, when asked,
+   *  the next-token logits. */
+  decode(token: number, options: { logits: true }): Promise<{ token: number; logits: Float32Array }>;
+  decode(token: number, options?: { logits?: boolean }): Promise<{ token: number; logits?: Float32Array }>;
+  /** The next decode step only: every sparse layer attends over these lists instead of selecting
+   *  ([layers * heads], as EngineRecords.selected holds one step's). */
+  replayNext(selected: Int32Array[]): void;
   records(options?: { clear?: boolean }): EngineRecords;
+}
+
+/** How the engine is built (native EngineOptions); defaults in brackets. */
+export interface NativeEngineOptions {
+  /** CPU threads [0: every core] */
+  threads?: number;
+  /** ['cpu'] */
+  device?: 'cpu' | 'cuda';
+  /** cuda: weights on the device ['f16'] */
+  weightType?: 'f16' | 'bf16';
+  /** synthetic models: the seed of their random weights [1] */
+  seed?: number;
 }
 
 export interface CudaDeviceInfo {
@@ -116,6 +142,8 @@ export interface BenchAttentionOptions extends NativeAttentionOptions {
   minTime?: number;
   maxNoise?: number;
   timeout?: number;
+  /** runs per hot sample (0: no hot samples) [10] */
+  batch?: number;
   /** also time full attention at the same shape [true] */
   measureFull?: boolean;
   seed?: number;
@@ -123,8 +151,11 @@ export interface BenchAttentionOptions extends NativeAttentionOptions {
 
 type BenchPhase = 'estimate' | 'topk' | 'attention' | 'total' | 'full';
 
-/** Samples in microseconds per phase (empty when the phase did not run); bytes each phase must move. */
+/** Cold samples in microseconds per phase (empty when the phase did not run); bytes each phase must move. */
 export type BenchAttentionResult = Record<BenchPhase, number[]> & {
+  /** hot samples: microseconds per run of `batch` runs back to back (empty when batch is 0) */
+  hot: Record<BenchPhase, number[]>;
+  batch: number;
   bytes: Record<BenchPhase, number>;
   /** device-to-device copy (cpu: memcpy) bandwidth, bytes read + written per second, in GB/s */
   copyBandwidthGBs: number;
@@ -138,7 +169,8 @@ export interface NativeAddon {
   readGguf(path: string): GgufInfo;
   buildInfo(): BuildInfo;
   benchAttention(options: BenchAttentionOptions): Promise<BenchAttentionResult>;
-  Engine: new (path: string, options?: { threads?: number }) => NativeEngine;
+  /** model: a GGUF file's path, or 'synthetic:<preset>' */
+  Engine: new (model: string, options?: NativeEngineOptions) => NativeEngine;
 }
 
 /** Error thrown by the addon; `code` says which kind (ERR_INVALID_OPTION, ERR_GGUF, ...). */

@@ -42,7 +42,7 @@ export class PrefixSession {
     this.engine.setAttention(native);
     const t0 = performance.now();
     const out = tokens.length > 0
-      ? await this.engine.prefill(Int32Array.from(tokens), { nll: opts.nll })
+      ? await this.engine.prefill(Int32Array.from(tokens), { nll: opts.nll, logits: true })
       : { logits: new Float32Array(), nll: opts.nll ? new Float32Array() : undefined };
     const seconds = (performance.now() - t0) / 1000;
     if (key !== '') this.cached = { key, length: tokens.length, logits: out.logits, nll: out.nll };

@@ -1,4 +1,5 @@
-// class Engine: load a GGUF model, choose the attention method, prefill, decode.
+// class Engine: an engine from make_engine (model/engine.h); choose the attention method, prefill,
+// decode. Computations run off the event loop, one at a time.
 #include <napi.h>
 
 #include <functional>
@@ -6,7 +7,9 @@
 #include <vector>
 
 #include "addon/bindings.h"
-#include "addon/convert.h"
+#include "addon/js_error.h"
+#include "addon/options.h"
+#include "addon/promise_task.h"
 #include "common/error.h"
 #include "model/engine.h"
 
@@ -42,28 +45,59 @@ const int32_t* tokens_arg(const Napi::CallbackInfo& info, size_t i, size_t* n) {
   return a.Data();
 }
 
+// The options object at info[i], or an empty one.
+Napi::Object options_arg(const Napi::CallbackInfo& info, size_t i) {
+  return info.Length() > i && info[i].IsObject() ? info[i].As<Napi::Object>() : Napi::Object::New(info.Env());
+}
+
+// Int32Array[] -> lists
+std::vector<std::vector<int32_t>> lists_arg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsArray())
+    throw Napi::TypeError::New(info.Env(), "replayNext(selected: Int32Array[]) (one list per layer and head)");
+  Napi::Array a = info[i].As<Napi::Array>();
+  std::vector<std::vector<int32_t>> lists(a.Length());
+  for (uint32_t j = 0; j < a.Length(); ++j) {
+    Napi::Value v = a.Get(j);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+      throw InvalidArgument("replayNext: entry " + std::to_string(j) + " is not an Int32Array");
+    Napi::Int32Array l = v.As<Napi::Int32Array>();
+    lists[j].assign(l.Data(), l.Data() + l.ElementLength());
+  }
+  return lists;
+}
+
+Napi::Float32Array to_float32_array(Napi::Env env, const std::vector<float>& v) {
+  Napi::Float32Array a = Napi::Float32Array::New(env, v.size());
+  std::copy(v.begin(), v.end(), a.Data());
+  return a;
+}
+
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "Engine",
                        {InstanceAccessor<&EngineWrap::config>("config"),
                         InstanceAccessor<&EngineWrap::length>("length"),
+                        InstanceAccessor<&EngineWrap::backend>("backend"),
+                        InstanceAccessor<&EngineWrap::device_name>("deviceName"),
+                        InstanceAccessor<&EngineWrap::last_decode_ms>("lastDecodeMs"),
                         InstanceMethod<&EngineWrap::set_attention>("setAttention"),
                         InstanceMethod<&EngineWrap::reset>("reset"),
                         InstanceMethod<&EngineWrap::truncate>("truncate"),
+                        InstanceMethod<&EngineWrap::reserve>("reserve"),
                         InstanceMethod<&EngineWrap::prefill>("prefill"),
                         InstanceMethod<&EngineWrap::decode>("decode"),
+                        InstanceMethod<&EngineWrap::replay_next>("replayNext"),
                         InstanceMethod<&EngineWrap::records>("records")});
   }
 
+  // new Engine(model, {threads?, device?, weightType?, seed?})
   EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
     Napi::Env env = info.Env();
     guarded(env, [&]() -> Napi::Value {
       if (info.Length() < 1 || !info[0].IsString())
-        throw Napi::TypeError::New(env, "new Engine(path: string, options?: {threads?: number})");
-      EngineOptions opts;
-      if (info.Length() > 1 && info[1].IsObject()) opts.threads = get_int(info[1].As<Napi::Object>(), "threads", 0);
-      engine_ = std::make_unique<Engine>(info[0].As<Napi::String>().Utf8Value(), opts);
+        throw Napi::TypeError::New(env, "new Engine(model: string, options?: {threads?, device?, weightType?, seed?})");
+      engine_ = make_engine(info[0].As<Napi::String>().Utf8Value(), parse_engine_options(options_arg(info, 1)));
       return env.Undefined();
     });
   }
@@ -71,74 +105,100 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  private:
   Napi::Value config(const Napi::CallbackInfo& info) { return config_to_js(info.Env(), engine_->config()); }
   Napi::Value length(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), engine_->length()); }
+  Napi::Value backend(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), engine_->backend()); }
+  Napi::Value device_name(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), engine_->device_name());
+  }
+  Napi::Value last_decode_ms(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), engine_->last_decode_ms());
+  }
 
-  Napi::Value set_attention(const Napi::CallbackInfo& info) {
+  // A synchronous call that may not overlap a computation.
+  Napi::Value sync_call(const Napi::CallbackInfo& info, const std::function<void()>& fn) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       check_idle();
-      if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "setAttention(options)");
-      engine_->set_attention(parse_attention(info[0].As<Napi::Object>()));
+      fn();
       return info.Env().Undefined();
     });
   }
 
-  Napi::Value reset(const Napi::CallbackInfo& info) {
-    return guarded(info.Env(), [&]() -> Napi::Value {
-      check_idle();
-      engine_->reset();
-      return info.Env().Undefined();
+  Napi::Value set_attention(const Napi::CallbackInfo& info) {
+    return sync_call(info, [&] {
+      if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "setAttention(options)");
+      engine_->set_attention(parse_attention(info[0].As<Napi::Object>()));
     });
+  }
+
+  Napi::Value reset(const Napi::CallbackInfo& info) {
+    return sync_call(info, [&] { engine_->reset(); });
+  }
+
+  Napi::Value truncate(const Napi::CallbackInfo& info) {
+    return sync_call(info, [&] {
+      if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "truncate(length: number)");
+      engine_->truncate(info[0].As<Napi::Number>().Int32Value());
+    });
+  }
+
+  Napi::Value reserve(const Napi::CallbackInfo& info) {
+    return sync_call(info, [&] {
+      if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "reserve(tokens: number)");
+      engine_->reserve(info[0].As<Napi::Number>().Int32Value());
+    });
+  }
+
+  Napi::Value replay_next(const Napi::CallbackInfo& info) {
+    return sync_call(info, [&] { engine_->replay_next(lists_arg(info, 0)); });
   }
 
   void check_idle() const {
     if (busy_) throw InvalidArgument("the engine is busy: await the previous prefill/decode first");
   }
 
-  Napi::Value truncate(const Napi::CallbackInfo& info) {
-    return guarded(info.Env(), [&]() -> Napi::Value {
-      check_idle();
-      if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "truncate(length: number)");
-      engine_->truncate(info[0].As<Napi::Number>().Int32Value());
-      return info.Env().Undefined();
-    });
-  }
-
-  // prefill(tokens: Int32Array, options?: {nll?: boolean}) -> Promise<{logits, nll?}>
+  // prefill(tokens: Int32Array, {nll?, logits?}) -> Promise<{token, logits?, nll?}>
   Napi::Value prefill(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
       size_t n = 0;
       const int32_t* data = tokens_arg(info, 0, &n);
-      const bool want_nll = info.Length() > 1 && info[1].IsObject() && get_bool(info[1].As<Napi::Object>(), "nll", false);
+      const Napi::Object opts = options_arg(info, 1);
+      const bool want_nll = get_bool(opts, "nll", false), want_logits = get_bool(opts, "logits", false);
       auto tokens = std::make_shared<std::vector<int32_t>>(data, data + n);
-      auto logits = std::make_shared<std::vector<float>>(engine_->config().vocab_size);
+      auto logits = std::make_shared<std::vector<float>>(want_logits ? engine_->config().vocab_size : 0);
       auto nll = std::make_shared<std::vector<float>>(want_nll && n > 0 ? n - 1 : 0);
-      return run_async(info, [this, tokens, logits, nll, want_nll] {
-        engine_->prefill(tokens->data(), int(tokens->size()), logits->data(), want_nll ? nll->data() : nullptr);
-      }, [logits, nll, want_nll](Napi::Env env) -> Napi::Value {
+      auto token = std::make_shared<int32_t>(0);
+      return run_async(info, [this, tokens, logits, nll, token, want_nll, want_logits] {
+        *token = engine_->prefill(tokens->data(), int(tokens->size()), want_logits ? logits->data() : nullptr,
+                                  want_nll ? nll->data() : nullptr);
+      }, [logits, nll, token, want_nll, want_logits](Napi::Env env) -> Napi::Value {
         Napi::Object out = Napi::Object::New(env);
-        out.Set("logits", to_float32_array(env, *logits));
+        out.Set("token", *token);
+        if (want_logits) out.Set("logits", to_float32_array(env, *logits));
         if (want_nll) out.Set("nll", to_float32_array(env, *nll));
         return out;
       });
     });
   }
 
-  // decode(token: number) -> Promise<Float32Array> (the next-token logits)
+  // decode(token: number, {logits?}) -> Promise<{token, logits?}>: the greedy next token and, when
+  // asked, the next-token logits
   Napi::Value decode(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "decode(token: number)");
+      if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "decode(token: number, options?)");
       const int32_t token = info[0].As<Napi::Number>().Int32Value();
-      auto logits = std::make_shared<std::vector<float>>(engine_->config().vocab_size);
-      return run_async(info, [this, token, logits] { engine_->decode(token, logits->data()); },
-                       [logits](Napi::Env env) -> Napi::Value { return to_float32_array(env, *logits); });
+      const bool want_logits = get_bool(options_arg(info, 1), "logits", false);
+      auto logits = std::make_shared<std::vector<float>>(want_logits ? engine_->config().vocab_size : 0);
+      auto next = std::make_shared<int32_t>(0);
+      return run_async(info, [this, token, logits, next, want_logits] {
+        *next = engine_->decode(token, want_logits ? logits->data() : nullptr);
+      }, [logits, next, want_logits](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("token", *next);
+        if (want_logits) out.Set("logits", to_float32_array(env, *logits));
+        return out;
+      });
     });
-  }
-
-  static Napi::Float32Array to_float32_array(Napi::Env env, const std::vector<float>& v) {
-    Napi::Float32Array a = Napi::Float32Array::New(env, v.size());
-    std::copy(v.begin(), v.end(), a.Data());
-    return a;
   }
 
   // One computation at a time: the engine is not reentrant, and JS must await each call.

@@ -1,6 +1,6 @@
 // readGguf(path): header, metadata and tensor table of a GGUF file.
 #include "addon/bindings.h"
-#include "addon/convert.h"
+#include "addon/js_error.h"
 #include "gguf/gguf.h"
 
 namespace adamas::addon {

@@ -10,14 +10,15 @@ const char* method_name(Method m) {
     case Method::Streaming: return "streaming";
     case Method::Quest: return "quest";
     case Method::Adamas: return "adamas";
+    case Method::Oracle: return "oracle";
   }
   return "?";
 }
 
 Method parse_method(const std::string& name) {
-  for (Method m : {Method::Full, Method::Streaming, Method::Quest, Method::Adamas})
+  for (Method m : {Method::Full, Method::Streaming, Method::Quest, Method::Adamas, Method::Oracle})
     if (name == method_name(m)) return m;
-  throw InvalidArgument("unknown attention method '" + name + "' (expected full, streaming, quest or adamas)");
+  throw InvalidArgument("unknown attention method '" + name + "' (expected full, streaming, quest, adamas or oracle)");
 }
 
 std::vector<float> default_thresholds(int bits) {

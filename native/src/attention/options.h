@@ -5,7 +5,7 @@
 
 namespace adamas {
 
-enum class Method { Full, Streaming, Quest, Adamas };
+enum class Method { Full, Streaming, Quest, Adamas, Oracle };
 enum class GqaSelection { PerQueryHead, PerKvHead };
 enum class Distance { L1, L2 };
 enum class Granularity { Token, Page };

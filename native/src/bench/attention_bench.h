@@ -1,15 +1,13 @@
-// Timing of one layer's decode step for a method, on random inputs, phase by phase:
+// Timing of one layer's decode step for a method, on random inputs, phase by phase, through the
+// layer interface the engine uses (attention/layer.h), on either backend:
 //   estimate  page scores (quest) or code distances (adamas), query encoding included
 //   topk      selection into position lists
 //   attention exact attention over the lists (dense when kv_len <= budget)
 //   total     the three back to back, as decoding runs them (the attention alone when dense)
 //   full      dense attention at the same shape: the peer
-// Each phase is sampled on its own under the stopping rule. CUDA: CUDA events around the phase's
-// launches, L2 flushed (a memset of an L2-sized buffer) before every sample and the launches
-// queued behind a blocking kernel, so neither a warm cache nor the host's launch cost is timed
-// (NVBench's cold measurement). CPU: std::chrono around the building blocks of cpu/.
-// Each phase also declares the bytes it must move (inputs read once, outputs written once), so
-// a report can show bandwidth against the measured copy bandwidth of the same machine.
+// Each phase is sampled on its own under the stopping rule, cold and hot (bench/timer.h), and
+// declares the bytes it must move (LayerAttention::bytes), so a report can show bandwidth against
+// the measured copy bandwidth of the same machine.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -24,12 +22,14 @@ struct AttentionBenchConfig {
   AttentionOptions attention;    // method, budget and the method's knobs
   int n_heads = 32, n_kv_heads = 32, head_dim = 128, kv_len = 8192;
   StoppingRule rule;
+  int batch = 10;                // runs per hot sample; 0: no hot samples
   bool measure_full = true;      // also time the full-attention peer
   uint32_t seed = 1;
 };
 
 struct PhaseResult {
-  Samples time;      // empty when the phase does not run (e.g. estimate of full attention)
+  Samples time;      // cold samples; empty when the phase does not run (e.g. estimate of full attention)
+  Samples hot;       // hot samples (per run of a batch); empty likewise, or when batch is 0
   double bytes = 0;  // global-memory bytes the phase must move
 };
 
@@ -37,6 +37,7 @@ struct AttentionBenchResult {
   std::string backend;             // cpu or cuda
   std::string device;              // GPU name, or the CPU's
   bool sparse = false;             // kv_len > budget and the method is not full
+  int batch = 0;                   // runs per hot sample
   PhaseResult estimate, topk, attention, total, full;
   double copy_bandwidth_gbs = 0;   // device-to-device copy (cpu: memcpy), bytes read + written per second
 };

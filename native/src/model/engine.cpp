@@ -1,239 +1,26 @@
+// make_engine: the one place an engine's backend is chosen.
 #include "model/engine.h"
 
-#include <omp.h>
-
-#include <algorithm>
-#include <cmath>
-#include <limits>
-
-#include "attention/cpu/attend.h"
 #include "common/error.h"
-#include "model/ops_cpu.h"
+#include "model/cpu_engine.h"
+
+#ifdef ADAMAS_WITH_CUDA
+#include "model/cuda/cuda_engine.h"
+#endif
 
 namespace adamas {
 
-namespace {
-
-constexpr int kPrefillChunk = 256;  // tokens per prefill pass: bounds the activation memory
-
-void add_into(float* x, const float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] += y[i];
-}
-
-}  // namespace
-
-Engine::Engine(const std::string& path, const EngineOptions& opts)
-    : file_(gguf::File::open(path)),
-      cfg_(read_model_config(*file_)),
-      w_(load_weights(*file_, cfg_)),
-      rope_(cfg_.rope, cfg_.head_dim, w_.rope_freqs.empty() ? nullptr : w_.rope_freqs.data()),
-      cache_(cfg_.n_layers, cfg_.n_kv_heads, cfg_.head_dim) {
-  file_.reset();  // every weight is now in memory; drop the mapping
-  threads_ = opts.threads;
-  validate(attn_, cfg_.head_dim, cfg_.n_layers);
-}
-
-// set_attention and truncate only mark the method's state stale: the next prefill or decode
-// rebuilds it once, on its computing thread, however many changes came before.
-void Engine::set_attention(AttentionOptions opts) {
-  validate(opts, cfg_.head_dim, cfg_.n_layers);
-  attn_ = std::move(opts);
-  records_.clear();
-  selectors_stale_ = true;
-}
-
-void Engine::truncate(int n) {
-  if (n < 0 || n > length())
-    throw InvalidArgument("cannot truncate to " + std::to_string(n) + " tokens: the cache holds " +
-                          std::to_string(length()));
-  cache_.set_length(n);
-  records_.clear();
-  selectors_stale_ = true;
-}
-
-void Engine::rebuild_selectors() {
-  selectors_stale_ = false;
-  selectors_.clear();
-  selectors_.resize(cfg_.n_layers);
-  const int n = length();
-  for (int l = attn_.skip_layers; l < cfg_.n_layers; ++l) {
-    selectors_[l] = make_cpu_selector(attn_, cfg_.n_heads, cfg_.n_kv_heads, cfg_.head_dim);
-    if (selectors_[l] && n > 0) selectors_[l]->append(cache_.view(l, n), 0, n);
+std::unique_ptr<Engine> make_engine(const std::string& model, const EngineOptions& opts) {
+  if (opts.device == "cpu") return CpuEngine::open(model, opts);
+  if (opts.device == "cuda") {
+#ifdef ADAMAS_WITH_CUDA
+    return cuda::make_cuda_engine(model, opts);
+#else
+    throw InvalidArgument("device 'cuda' is not available: this build has no CUDA backend (rebuild with a CUDA "
+                          "toolkit on PATH or ADAMAS_CUDA=on)");
+#endif
   }
-  prefill_pending_ = n > 0;
-  sel_.heads.assign(cfg_.n_heads, {});
-}
-
-// OpenMP's thread count is a setting of the calling thread, and the addon calls from whichever
-// thread of its pool is free: set it at the start of every computation.
-void Engine::use_threads() const {
-  if (threads_ > 0) omp_set_num_threads(threads_);
-}
-
-void Engine::check_tokens(const int32_t* tokens, int n) const {
-  for (int i = 0; i < n; ++i)
-    if (tokens[i] < 0 || tokens[i] >= cfg_.vocab_size)
-      throw InvalidArgument("token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
-                            " is outside the vocabulary [0, " + std::to_string(cfg_.vocab_size) + ")");
-}
-
-void Engine::lm_head(const float* x, int T, float* logits) {
-  std::vector<float> xn(size_t(T) * cfg_.d_model);
-  cpu::rmsnorm(xn.data(), x, w_.output_norm.data(), T, cfg_.d_model, float(cfg_.rms_eps));
-  cpu::matmul(logits, xn.data(), w_.lm_head(), nullptr, T, cfg_.d_model, cfg_.vocab_size);
-}
-
-// ---------------------------------------------------------------------------------------------
-// prefill
-
-void Engine::prefill(const int32_t* tokens, int n, float* last_logits, float* nll) {
-  if (n <= 0) throw InvalidArgument("prefill needs at least one token");
-  check_tokens(tokens, n);
-  use_threads();
-  if (selectors_stale_) rebuild_selectors();
-  const int dm = cfg_.d_model, D = cfg_.head_dim, H = cfg_.n_heads, KV = cfg_.n_kv_heads;
-  const int qd = H * D, kvd = KV * D, ff = cfg_.d_ff, V = cfg_.vocab_size, half = D / 2;
-  const float scale = 1.0f / std::sqrt(float(D));
-  const int start = length();
-  cache_.reserve(start + n);
-
-  const int C = std::min(n, kPrefillChunk);
-  std::vector<float> x(size_t(C) * dm), xn(size_t(C) * dm), q(size_t(C) * qd), k(size_t(C) * kvd),
-      v(size_t(C) * kvd), att(size_t(C) * qd), gate(size_t(C) * ff), up(size_t(C) * ff), cs(size_t(C) * half),
-      sn(size_t(C) * half);
-  std::vector<float> logits;
-
-  for (int c0 = 0; c0 < n; c0 += C) {
-    const int T = std::min(C, n - c0), pos0 = start + c0;
-    for (int t = 0; t < T; ++t) {
-      std::copy_n(&w_.token_embd[size_t(tokens[c0 + t]) * dm], dm, &x[size_t(t) * dm]);
-      rope_.angles(pos0 + t, &cs[size_t(t) * half], &sn[size_t(t) * half]);
-    }
-    for (int l = 0; l < cfg_.n_layers; ++l) {
-      const LayerWeights& L = w_.layers[l];
-      cpu::rmsnorm(xn.data(), x.data(), L.attn_norm.data(), T, dm, float(cfg_.rms_eps));
-      cpu::matmul(q.data(), xn.data(), L.wq.data(), L.bq.empty() ? nullptr : L.bq.data(), T, dm, qd);
-      cpu::matmul(k.data(), xn.data(), L.wk.data(), L.bk.empty() ? nullptr : L.bk.data(), T, dm, kvd);
-      cpu::matmul(v.data(), xn.data(), L.wv.data(), L.bv.empty() ? nullptr : L.bv.data(), T, dm, kvd);
-      for (int t = 0; t < T; ++t) {
-        Rope::rotate(&q[size_t(t) * qd], H, D, &cs[size_t(t) * half], &sn[size_t(t) * half]);
-        Rope::rotate(&k[size_t(t) * kvd], KV, D, &cs[size_t(t) * half], &sn[size_t(t) * half]);
-        cache_.write(l, pos0 + t, &k[size_t(t) * kvd], &v[size_t(t) * kvd]);
-      }
-      const KVView kv = cache_.view(l, pos0 + T);
-      if (selectors_[l]) selectors_[l]->append(kv, pos0, T);
-      cpu::attend_prefill(att.data(), q.data(), kv, H, T, pos0, scale);
-      cpu::matmul(xn.data(), att.data(), L.wo.data(), nullptr, T, qd, dm);
-      add_into(x.data(), xn.data(), int64_t(T) * dm);
-
-      cpu::rmsnorm(xn.data(), x.data(), L.ffn_norm.data(), T, dm, float(cfg_.rms_eps));
-      cpu::matmul(gate.data(), xn.data(), L.w_gate.data(), nullptr, T, dm, ff);
-      cpu::matmul(up.data(), xn.data(), L.w_up.data(), nullptr, T, dm, ff);
-      cpu::swiglu(gate.data(), gate.data(), up.data(), int64_t(T) * ff);
-      cpu::matmul(xn.data(), gate.data(), L.w_down.data(), nullptr, T, ff, dm);
-      add_into(x.data(), xn.data(), int64_t(T) * dm);
-    }
-    cache_.set_length(pos0 + T);
-
-    const bool last_chunk = c0 + T == n;
-    if (nll || last_chunk) {
-      const int rows = nll ? T : 1;
-      logits.resize(size_t(rows) * V);
-      lm_head(&x[size_t(T - rows) * dm], rows, logits.data());
-      if (last_chunk) std::copy_n(&logits[size_t(rows - 1) * V], V, last_logits);
-      for (int t = 0; nll && t < T && c0 + t + 1 < n; ++t) {
-        float* row = &logits[size_t(t) * V];
-        const float target = row[tokens[c0 + t + 1]];
-        nll[c0 + t] = float(cpu::softmax(row, V) - target);
-      }
-    }
-  }
-  prefill_pending_ = true;
-}
-
-// ---------------------------------------------------------------------------------------------
-// decode
-
-void Engine::attention_decode_layer(int l, const float* q, float* out, StepRecord* rec) {
-  const KVView kv = cache_.view(l, length() + 1);
-  const int H = cfg_.n_heads, D = cfg_.head_dim, group = cfg_.group_size(), n = kv.length;
-  const float scale = 1.0f / std::sqrt(float(D));
-  const bool sparse = selectors_[l] && n > attn_.budget;
-  if (!sparse) {
-    cpu::attend_decode_dense(out, q, kv, H, n, scale);
-    return;
-  }
-  selectors_[l]->select(q, kv, sel_);
-
-#pragma omp parallel
-  {
-    std::vector<float> p(attn_.measure_recall ? n : attn_.budget);  // probabilities
-#pragma omp for schedule(static)
-    for (int h = 0; h < H; ++h) {
-      const float* qh = q + size_t(h) * D;
-      const int kvh = h / group;
-      const std::vector<int32_t>& idx = sel_.heads[h];
-      cpu::attend_decode(out + size_t(h) * D, qh, kv, kvh, idx.data(), int(idx.size()), scale, p.data());
-      if (rec && attn_.measure_recall) {
-        cpu::attention_probs(p.data(), qh, kv, kvh, n, scale);
-        double mass = 0.0;
-        for (int32_t i : idx) mass += p[i];
-        rec->recall[size_t(l) * H + h] = float(mass);
-      }
-    }
-  }
-  if (rec && attn_.record_selection)
-    for (int h = 0; h < H; ++h) rec->selected[size_t(l) * H + h] = sel_.heads[h];
-}
-
-void Engine::decode(int32_t token, float* logits) {
-  check_tokens(&token, 1);
-  use_threads();
-  if (selectors_stale_) rebuild_selectors();
-  const int dm = cfg_.d_model, D = cfg_.head_dim, H = cfg_.n_heads, KV = cfg_.n_kv_heads;
-  const int qd = H * D, kvd = KV * D, ff = cfg_.d_ff, half = D / 2;
-  const int pos = length();
-  cache_.reserve(pos + 1);
-  if (prefill_pending_) {
-    for (int l = 0; l < cfg_.n_layers; ++l)
-      if (selectors_[l]) selectors_[l]->prefill_done(cache_.view(l, pos));
-    prefill_pending_ = false;
-  }
-
-  StepRecord* rec = nullptr;
-  if (attn_.measure_recall || attn_.record_selection) {
-    records_.push_back(StepRecord{pos, {}, {}});
-    rec = &records_.back();
-    if (attn_.measure_recall) rec->recall.assign(size_t(cfg_.n_layers) * H, std::numeric_limits<float>::quiet_NaN());
-    if (attn_.record_selection) rec->selected.assign(size_t(cfg_.n_layers) * H, {});
-  }
-
-  std::vector<float> x(w_.token_embd.begin() + size_t(token) * dm, w_.token_embd.begin() + size_t(token + 1) * dm);
-  std::vector<float> xn(dm), q(qd), k(kvd), v(kvd), att(qd), gate(ff), up(ff), cs(half), sn(half);
-  rope_.angles(pos, cs.data(), sn.data());
-  for (int l = 0; l < cfg_.n_layers; ++l) {
-    const LayerWeights& L = w_.layers[l];
-    cpu::rmsnorm(xn.data(), x.data(), L.attn_norm.data(), 1, dm, float(cfg_.rms_eps));
-    cpu::matmul(q.data(), xn.data(), L.wq.data(), L.bq.empty() ? nullptr : L.bq.data(), 1, dm, qd);
-    cpu::matmul(k.data(), xn.data(), L.wk.data(), L.bk.empty() ? nullptr : L.bk.data(), 1, dm, kvd);
-    cpu::matmul(v.data(), xn.data(), L.wv.data(), L.bv.empty() ? nullptr : L.bv.data(), 1, dm, kvd);
-    Rope::rotate(q.data(), H, D, cs.data(), sn.data());
-    Rope::rotate(k.data(), KV, D, cs.data(), sn.data());
-    cache_.write(l, pos, k.data(), v.data());
-    if (selectors_[l]) selectors_[l]->append(cache_.view(l, pos + 1), pos, 1);
-    attention_decode_layer(l, q.data(), att.data(), rec);
-    cpu::matmul(xn.data(), att.data(), L.wo.data(), nullptr, 1, qd, dm);
-    add_into(x.data(), xn.data(), dm);
-
-    cpu::rmsnorm(xn.data(), x.data(), L.ffn_norm.data(), 1, dm, float(cfg_.rms_eps));
-    cpu::matmul(gate.data(), xn.data(), L.w_gate.data(), nullptr, 1, dm, ff);
-    cpu::matmul(up.data(), xn.data(), L.w_up.data(), nullptr, 1, dm, ff);
-    cpu::swiglu(gate.data(), gate.data(), up.data(), ff);
-    cpu::matmul(xn.data(), gate.data(), L.w_down.data(), nullptr, 1, ff, dm);
-    add_into(x.data(), xn.data(), dm);
-  }
-  cache_.set_length(pos + 1);
-  lm_head(x.data(), 1, logits);
+  throw InvalidArgument("unknown device '" + opts.device + "' (choices: cpu, cuda)");
 }
 
 }  // namespace adamas

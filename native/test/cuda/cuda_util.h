@@ -13,17 +13,19 @@
 #include <vector>
 
 #include "../check.h"
+#include "attention/cuda/decode.h"
+#include "attention/layer.h"
 #include "common/cuda/buffer.h"
-#include "model/kv_cache.h"
+#include "tensor/kv_cache.h"
 
 namespace adamas::test {
 
-// True when a CUDA device is present; otherwise says so and the test passes.
+// True when a CUDA device is present; otherwise the test is marked skipped (and should return).
 inline bool have_cuda_device() {
   int n = 0;
   if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) {
     cudaGetLastError();  // clear the error state
-    std::fprintf(stderr, "  skipped: no CUDA device\n");
+    skip("no CUDA device");
     return false;
   }
   return true;
@@ -67,6 +69,9 @@ struct TestKV {
         dv(v.dev) {}
   KVView view(int length) const { return KVView{k.host.data(), v.host.data(), KV, D, int64_t(capacity) * D, length}; }
   cuda::DeviceKV device() const { return cuda::DeviceKV{dk.get(), dv.get(), int64_t(capacity) * D, KV, D}; }
+  // The same caches as the layer attention of each backend takes them.
+  LayerKV host_layer() const { return LayerKV{k.host.data(), v.host.data(), int64_t(capacity) * D, KV, D}; }
+  LayerKV device_layer() const { return LayerKV{dk.get(), dv.get(), int64_t(capacity) * D, KV, D}; }
 };
 
 // max |got - want| / max |want|; infinite when got has a non-finite element (unwritten: poisoned).

@@ -9,6 +9,7 @@
 #include "attention/cpu/quest.h"
 #include "attention/cpu/topk.h"
 #include "attention/cuda/adamas.h"
+#include "attention/cuda/oracle.h"
 #include "attention/cuda/quest.h"
 #include "attention/cuda/topk.h"
 #include "cuda_util.h"
@@ -311,4 +312,65 @@ TEST(cuda_streaming_select_matches_definition) {
           if (B >= n || t < s || t >= n - (B - s)) want.push_back(t);
         CHECK(idx.download() == want);
       }
+}
+
+TEST(cuda_oracle_scores_and_select_match_cpu) {
+  // Scores bit for bit against the definition (an fp32 fma chain over d, the group's heads added
+  // in order), then the top-k of those scores against cpu::largest_k, with plentiful ties.
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(31);
+  for (int D : {64, 128})
+    for (int group : {1, 3, 8})
+      for (bool per_kv : {false, true})
+        for (int n_past : {1, 37, 1000, 40000}) {
+          const int KV = 2, H = KV * group, rankers = per_kv ? KV : H, cap = n_past + 3;
+          const int64_t stride = (n_past + 3) / 4 * 4;
+          TestKV kv(rng, KV, D, cap, 1.0f);
+          if (n_past == 1000)  // few distinct keys: many equal scores
+            for (int t = 0; t < cap; ++t)
+              for (int kvh = 0; kvh < KV; ++kvh)
+                for (int d = 0; d < D; ++d)
+                  kv.k.host[(size_t(kvh) * cap + t) * D + d] = kv.k.host[(size_t(kvh) * cap + t % 5) * D + d];
+          for (size_t i = 0; i < kv.k.host.size(); ++i) kv.k.dev[i] = __float2half_rn(kv.k.host[i]);
+          kv.dk.upload(kv.k.dev);
+          const std::vector<float> q = random_floats(rng, size_t(H) * D, 1.0f);
+          cuda::DeviceArray<float> dq(q), scores(size_t(rankers) * stride);
+          scores.fill_bytes(0xff);
+          ADAMAS_CUDA_CHECK(cuda::oracle_scores(scores.get(), stride, dq.get(), kv.device(), H, n_past, per_kv, nullptr));
+          SYNC_CHECK();
+          const std::vector<float> got = scores.download();
+          bool same = true;
+          std::vector<std::vector<float>> want(static_cast<size_t>(rankers), std::vector<float>(size_t(n_past)));
+          for (int r = 0; r < rankers; ++r) {
+            const int h0 = per_kv ? r * group : r, h1 = per_kv ? h0 + group : r + 1, kvh = h0 / group;
+            for (int t = 0; t < n_past; ++t) {
+              float total = 0.0f;
+              for (int h = h0; h < h1; ++h) {
+                float s = 0.0f;
+                for (int d = 0; d < D; ++d) s = std::fma(q[size_t(h) * D + d], kv.view(cap).key(kvh, t)[d], s);
+                total = h == h0 ? s : total + s;
+              }
+              want[r][t] = total;
+              same = same && std::memcmp(&total, &got[size_t(r) * stride + t], sizeof(float)) == 0;
+            }
+          }
+          if (!same) fail(__FILE__, __LINE__, "oracle scores differ: " + shape_name(H, KV, D, n_past + 1));
+
+          for (int k : {0, 1, n_past / 2, n_past}) {
+            cuda::DeviceArray<int32_t> idx(size_t(rankers) * (k + 1));
+            idx.fill_bytes(0xff);
+            ADAMAS_CUDA_CHECK(cuda::oracle_select(idx.get(), k + 1, scores.get(), stride, rankers, n_past, k, nullptr));
+            SYNC_CHECK();
+            const std::vector<int32_t> sel = idx.download();
+            for (int r = 0; r < rankers; ++r) {
+              std::vector<int32_t> ref(size_t(k) + 1), scratch;
+              cpu::largest_k(ref.data(), want[r].data(), n_past, k, scratch);
+              ref[k] = n_past;
+              if (!std::equal(ref.begin(), ref.end(), sel.begin() + size_t(r) * (k + 1))) {
+                fail(__FILE__, __LINE__, "oracle top-" + std::to_string(k) + " differs: " + shape_name(H, KV, D, n_past + 1));
+                break;
+              }
+            }
+          }
+        }
 }

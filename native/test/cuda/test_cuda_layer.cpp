@@ -1,10 +1,12 @@
-// LayerAttention (the GPU step: metadata on append, estimate, select, attend) against the CPU
-// selectors and cpu::attend_decode, driven like decoding: a prefill appended in chunks, then
-// single-token steps. Selections must be identical, outputs within 1e-3.
+// The CUDA LayerAttention (metadata on append, estimate, select, attend; given lists; the recall
+// instrumentation) against the CPU LayerAttention and cpu::attend_decode, through the interface
+// both implement, driven like decoding: a prefill appended in chunks, then single-token steps.
+// Selections must be identical, outputs within 1e-3, masses within 1e-4.
 #include <algorithm>
+#include <numeric>
 
 #include "attention/cpu/attend.h"
-#include "attention/cuda/layer.h"
+#include "attention/layer.h"
 #include "cuda_util.h"
 
 using namespace adamas;
@@ -26,52 +28,83 @@ std::string describe(const LayerCase& c, int n) {
   return s;
 }
 
+std::unique_ptr<LayerAttention> gpu_layer(const AttentionOptions& o, int H, int KV, int D, int cap) {
+  return make_layer_attention(Backend::Cuda, o, H, KV, D, cap, nullptr);
+}
+
+// out[H][D] of cpu::attend_decode over each head's list.
+std::vector<float> cpu_attend(const TestKV& kv, const std::vector<float>& q, int H, int n, const Selection& sel) {
+  const int D = kv.D, group = H / kv.KV;
+  std::vector<float> ref(size_t(H) * D), scratch(static_cast<size_t>(n));
+  for (int h = 0; h < H; ++h)
+    cpu::attend_decode(&ref[size_t(h) * D], &q[size_t(h) * D], kv.view(n), h / group, sel.heads[h].data(),
+                       int(sel.heads[h].size()), 1.0f / std::sqrt(float(D)), scratch.data());
+  return ref;
+}
+
+// max |got - want| over the heads.
+double mass_error(const std::vector<float>& got, const std::vector<float>& want) {
+  double e = 0;
+  for (size_t h = 0; h < want.size(); ++h) e = std::max(e, std::isfinite(got[h]) ? double(std::fabs(got[h] - want[h])) : INFINITY);
+  return e;
+}
+
 void run_case(LayerCase c, uint32_t seed) {
   std::mt19937 rng(seed);
   validate(c.opts, c.D, c.opts.skip_layers);
   const int total = c.prefill + c.steps, cap = total + 7;
   TestKV kv(rng, c.KV, c.D, cap);
-  const cuda::DeviceKV dkv = kv.device();
-  cuda::LayerAttention gpu(c.opts, c.H, c.KV, c.D, cap);
-  std::unique_ptr<Selector> cpu = make_cpu_selector(c.opts, c.H, c.KV, c.D);
+  const LayerKV dkv = kv.device_layer(), hkv = kv.host_layer();
+  // gpu selects; replay attends over the CPU's lists (a recorded selection, replayed)
+  std::unique_ptr<LayerAttention> gpu = gpu_layer(c.opts, c.H, c.KV, c.D, cap),
+                                  replay = gpu_layer(c.opts, c.H, c.KV, c.D, cap),
+                                  cpu = make_layer_attention(Backend::Cpu, c.opts, c.H, c.KV, c.D, cap);
   std::uniform_int_distribution<int> chunk(1, 300);
   for (int pos = 0; pos < c.prefill;) {
     const int len = std::min(chunk(rng), c.prefill - pos);
-    gpu.append(dkv, pos, len, nullptr);
-    if (cpu) cpu->append(kv.view(pos + len), pos, len);
+    gpu->append(dkv, pos, len);
+    replay->append(dkv, pos, len);
+    cpu->append(hkv, pos, len);
     pos += len;
   }
-  if (cpu) cpu->prefill_done(kv.view(c.prefill));
-  const int group = c.H / c.KV;
-  const float scale = 1.0f / std::sqrt(float(c.D));
+  gpu->prefill_done(dkv);
+  replay->prefill_done(dkv);
+  cpu->prefill_done(hkv);
   cuda::DeviceArray<float> dq(size_t(c.H) * c.D), dout(size_t(c.H) * c.D);
+  std::vector<float> mass(static_cast<size_t>(c.H)), want_mass(mass.size());
   for (int n = c.prefill + 1; n <= total; ++n) {
-    gpu.append(dkv, n - 1, 1, nullptr);
-    if (cpu) cpu->append(kv.view(n), n - 1, 1);
+    gpu->append(dkv, n - 1, 1);
+    replay->append(dkv, n - 1, 1);
+    cpu->append(hkv, n - 1, 1);
     const std::vector<float> q = random_floats(rng, size_t(c.H) * c.D, 8.0f);
     dq.upload(q);
     dout.fill_bytes(0xff);
-    gpu.step(dout.get(), dq.get(), dkv, n, nullptr);
+    gpu->step(dout.get(), dq.get(), dkv, n);
     SYNC_CHECK();
 
-    Selection want;
-    if (cpu && n > c.opts.budget) {
-      cpu->select(q.data(), kv.view(n), want);
-    } else {
-      want.heads.assign(size_t(c.H), std::vector<int32_t>());
-      for (std::vector<int32_t>& s : want.heads)
-        for (int t = 0; t < n; ++t) s.push_back(t);
-    }
-    const Selection got = gpu.selection(n, nullptr);
-    if (got.heads != want.heads) {
+    cpu->estimate(q.data(), hkv, n);
+    cpu->select(n);
+    const Selection want = cpu->selection(n);
+    if (gpu->selection(n).heads != want.heads) {
       fail(__FILE__, __LINE__, "selection differs: " + describe(c, n));
       return;
     }
-    std::vector<float> ref(size_t(c.H) * c.D), scratch(static_cast<size_t>(n));
-    for (int h = 0; h < c.H; ++h)
-      cpu::attend_decode(&ref[size_t(h) * c.D], &q[size_t(h) * c.D], kv.view(n), h / group, want.heads[h].data(),
-                         int(want.heads[h].size()), scale, scratch.data());
+    const std::vector<float> ref = cpu_attend(kv, q, c.H, n, want);
     CHECK_REL(dout.download(), ref, 1e-3, describe(c, n));
+    cpu->selected_mass(want_mass.data(), q.data(), hkv, n);
+    gpu->selected_mass(mass.data(), dq.get(), dkv, n);
+    if (!(mass_error(mass, want_mass) <= 1e-4))
+      fail(__FILE__, __LINE__, "selected mass differs by " + std::to_string(mass_error(mass, want_mass)) + ": " +
+                                   describe(c, n));
+
+    dout.fill_bytes(0xff);
+    replay->use_selection(want, n);
+    replay->attend(dout.get(), dq.get(), dkv, n);
+    SYNC_CHECK();
+    CHECK_REL(dout.download(), ref, 1e-3, "given lists, " + describe(c, n));
+    CHECK(replay->selection(n).heads == want.heads);
+    replay->selected_mass(mass.data(), dq.get(), dkv, n);
+    CHECK(mass_error(mass, want_mass) <= 1e-4);
   }
 }
 
@@ -84,7 +117,7 @@ AttentionOptions method(Method m, int budget) {
 
 }  // namespace
 
-TEST(cuda_layer_matches_cpu_selectors) {
+TEST(cuda_layer_matches_cpu_layer) {
   if (!have_cuda_device()) return;
   struct Shape {
     int H, KV, D;
@@ -101,6 +134,7 @@ TEST(cuda_layer_matches_cpu_selectors) {
         plain.hadamard = false;
         methods.push_back(l2);
         methods.push_back(plain);
+        methods.push_back(method(Method::Oracle, B));
         for (AttentionOptions o : methods) {
           o.gqa = gqa;
           // 250 + 3 steps: n crosses no page boundary evenly; B = 400 stays dense (n <= B)
@@ -112,10 +146,79 @@ TEST(cuda_layer_matches_cpu_selectors) {
 TEST(cuda_layer_long_context) {
   if (!have_cuda_device()) return;
   uint32_t seed = 400;
-  for (Method m : {Method::Quest, Method::Adamas})
+  for (Method m : {Method::Quest, Method::Adamas, Method::Oracle})
     for (GqaSelection gqa : {GqaSelection::PerQueryHead, GqaSelection::PerKvHead}) {
       AttentionOptions o = method(m, 1024);
       o.gqa = gqa;
       run_case(LayerCase{o, 32, 8, 128, 32765, 2}, seed++);
     }
+}
+
+TEST(cuda_layer_given_lists_match_cpu) {
+  // Lists that no method would choose (random positions, one length for every head), given to
+  // both backends: the same attention and the same mass on them.
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(500);
+  struct Shape {
+    int H, KV, D;
+  };
+  for (const Shape& s : {Shape{8, 8, 128}, Shape{9, 3, 64}, Shape{32, 4, 128}})
+    for (int len : {1, 7, 300, 1500}) {
+      const int n = 2000 + len;
+      AttentionOptions o = method(Method::Adamas, 2 * len);  // n > budget: a sparse step
+      validate(o, s.D, 2);
+      TestKV kv(rng, s.KV, s.D, n);
+      auto gpu = gpu_layer(o, s.H, s.KV, s.D, n);
+      auto cpu = make_layer_attention(Backend::Cpu, o, s.H, s.KV, s.D, n);
+      gpu->append(kv.device_layer(), 0, n);
+      cpu->append(kv.host_layer(), 0, n);
+      Selection given;
+      for (int h = 0; h < s.H; ++h) {
+        std::vector<int32_t> all(static_cast<size_t>(n));
+        std::iota(all.begin(), all.end(), 0);
+        std::shuffle(all.begin(), all.end(), rng);
+        all.resize(size_t(len));
+        std::sort(all.begin(), all.end());
+        given.heads.push_back(all);
+      }
+      const std::vector<float> q = random_floats(rng, size_t(s.H) * s.D, 1.0f);
+      cuda::DeviceArray<float> dq(q), dout(q.size());
+      dout.fill_bytes(0xff);
+      gpu->use_selection(given, n);
+      gpu->attend(dout.get(), dq.get(), kv.device_layer(), n);
+      SYNC_CHECK();
+      const std::string what = shape_name(s.H, s.KV, s.D, n) + ", lists of " + std::to_string(len);
+      CHECK_REL(dout.download(), cpu_attend(kv, q, s.H, n, given), 1e-3, what);
+      std::vector<float> mass(static_cast<size_t>(s.H)), want(mass.size());
+      gpu->selected_mass(mass.data(), dq.get(), kv.device_layer(), n);
+      cpu->use_selection(given, n);
+      cpu->selected_mass(want.data(), q.data(), kv.host_layer(), n);
+      if (!(mass_error(mass, want) <= 1e-4)) fail(__FILE__, __LINE__, "selected mass differs: " + what);
+      // dense (every position): a mass of 1
+      auto full = gpu_layer(AttentionOptions{}, s.H, s.KV, s.D, n);
+      full->append(kv.device_layer(), 0, n);
+      full->selected_mass(mass.data(), dq.get(), kv.device_layer(), n);
+      for (float m : mass) CHECK_NEAR(m, 1.0, 1e-5);
+    }
+}
+
+TEST(cuda_layer_refuses_what_it_cannot_attend) {
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(501);
+  AttentionOptions o = method(Method::Quest, 32);
+  validate(o, 64, 2);
+  TestKV kv(rng, 2, 64, 100);
+  auto gpu = gpu_layer(o, 4, 2, 64, 100);
+  gpu->append(kv.device_layer(), 0, 100);
+  Selection uneven;
+  uneven.heads = {{1, 2, 99}, {3, 99}, {4, 99}, {5, 99}};
+  CHECK_THROWS_WITH(gpu->use_selection(uneven, 100), "lists of one length (head 0: 3, head 1: 2)");
+  uneven.heads = {{1, 99}, {3, 99}, {4, 100}, {5, 99}};
+  CHECK_THROWS_WITH(gpu->use_selection(uneven, 100), "head 2 lists position 100");
+  CHECK_THROWS_WITH(gpu->attend(nullptr, nullptr, kv.device_layer(), 100), "without select() or use_selection()");
+  CHECK_THROWS_WITH(gpu->append(kv.device_layer(), 100, 1), "capacity 100");
+  AttentionOptions bits3 = method(Method::Adamas, 32);
+  bits3.bits = 3;
+  validate(bits3, 64, 2);
+  CHECK_THROWS_WITH(gpu_layer(bits3, 4, 2, 64, 100), "Adamas code bits 3");
 }

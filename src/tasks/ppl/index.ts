@@ -136,7 +136,7 @@ export const pplTask: TaskModule<PplOptions> = {
     const stepMs: number[] = [];
     for (let i = P; i < L; i++) {
       const t0 = performance.now();
-      const logits = await engine.decode(tokens[i]!);
+      const { logits } = await engine.decode(tokens[i]!, { logits: true });
       stepMs.push(performance.now() - t0);
       nll[i - P] = nllOf(logits, tokens[i + 1]!);
     }

@@ -1,27 +1,27 @@
 // Adamas: token-level top-k by the distance between bucketized Hadamard codes of q and k.
 //
 // Budget B = KV tokens each query head attends to at a decode step, the current token (position
-// n - 1, n = kv.length) included; select() is only called when n > B.
+// n - 1) included; a step is sparse when n > B.
 // Transform: y = H x / sqrt(D) (hadamard.h) of the post-RoPE query of each query head and key of
 // each KV head; with --no-hadamard, y = x.
 // Codes (codes.h): element i gets the number of thresholds t_j with y_i > t_j (a value equal to a
 // threshold goes to the lower bucket), packed at b bits per element LSB-first. Key codes are
 // kept here, per KV head, beside the layer's KV cache: encoded in bulk when a prefill appends
 // many tokens and one at a time at decode.
-// Distance from the query code to each key code, exact and on the packed codes:
-// L1 = sum_i |a_i - b_i| (default; for b = 1 the Hamming distance) or L2 = sum_i (a_i - b_i)^2.
-// Token granularity (default): the B - 1 past tokens [0, n - 1) with the smallest distance (ties
-// to the more recent token, i.e. the larger position), plus the current token n - 1.
-// Page granularity: pages of P tokens as in Quest; page score = the smallest distance over the
-// page's tokens; the floor(B / P) - 1 complete pages with the smallest score (ties to the more
-// recent page), plus the current page.
+// Estimate: the distance from the query code to each key code, exact and on the packed codes:
+// L1 = sum_i |a_i - b_i| (default; for b = 1 the Hamming distance) or L2 = sum_i (a_i - b_i)^2;
+// with page granularity, per page the smallest distance over its tokens.
+// Select, token granularity (default): the B - 1 past tokens [0, n - 1) with the smallest distance
+// (ties to the more recent token, i.e. the larger position), plus the current token n - 1.
+// Page granularity: pages of P tokens as in Quest; the floor(B / P) - 1 complete pages with the
+// smallest score (ties to the more recent page), plus the current page.
 // GQA per query head (default): each query head ranks its KV head's tokens with its own code.
 // GQA per KV head: one set per KV head, ranked by the sum over the group's query heads of their
 // scores (token: the distances; page: the page scores).
 // Thresholds: --thresholds a,b,c or the defaults of b bits (options.h), the same for every head;
 // with --thresholds auto, per KV head, the quantiles of codes.h's quantile_thresholds over all
-// transformed key elements present when the dense prefill ends (without a prefill: when select()
-// is first called); the KV head's query heads use the same ones. Until they are fitted no key is
+// transformed key elements present when the dense prefill ends (without a prefill: at the first
+// sparse step); the KV head's query heads use the same ones. Until they are fitted no key is
 // encoded; fitting encodes every key present, later keys are encoded as they come.
 // Output positions are ascending.
 #include <algorithm>
@@ -29,21 +29,18 @@
 
 #include "attention/cpu/codes.h"
 #include "attention/cpu/hadamard.h"
-#include "attention/cpu/selectors.h"
+#include "attention/cpu/layer.h"
 #include "attention/cpu/topk.h"
 
 namespace adamas::cpu {
 
 namespace {
 
-class AdamasSelector final : public Selector {
+class AdamasLayer final : public Layer {
  public:
-  AdamasSelector(const AttentionOptions& opts, int n_heads, int n_kv_heads, int head_dim)
-      : B_(opts.budget),
+  AdamasLayer(const AttentionOptions& opts, int n_heads, int n_kv_heads, int head_dim)
+      : Layer(opts, n_heads, n_kv_heads, head_dim),
         P_(opts.page_size),
-        H_(n_heads),
-        KV_(n_kv_heads),
-        D_(head_dim),
         bits_(opts.bits),
         n_t_((1 << opts.bits) - 1),
         stride_(code_bytes(head_dim, opts.bits)),
@@ -57,49 +54,12 @@ class AdamasSelector final : public Selector {
         work_(size_t(per_kv_ ? n_kv_heads : n_heads)) {
     if (!opts.auto_thresholds) {
       if (opts.thresholds.size() != size_t(n_t_))
-        throw std::logic_error("adamas selector: " + std::to_string(opts.thresholds.size()) +
-                               " thresholds for " + std::to_string(bits_) + " bits (options not validated?)");
+        throw std::logic_error("adamas layer: " + std::to_string(opts.thresholds.size()) + " thresholds for " +
+                               std::to_string(bits_) + " bits (options not validated?)");
       for (int kvh = 0; kvh < KV_; ++kvh)
         thresholds_.insert(thresholds_.end(), opts.thresholds.begin(), opts.thresholds.end());
     }
     for (Work& w : work_) w.y.resize(size_t(D_));
-  }
-
-  void append(const KVView& kv, int pos, int n) override {
-    if (pos != length_)
-      throw std::logic_error("adamas selector: append at position " + std::to_string(pos) + ", expected " +
-                             std::to_string(length_));
-    length_ = pos + n;
-    if (fitted_) encode_keys(kv, pos, length_);
-  }
-
-  void prefill_done(const KVView& kv) override {
-    if (!fitted_) fit_thresholds(kv);
-  }
-
-  void select(const float* q, const KVView& kv, Selection& sel) override {
-    const int n = kv.length;
-    if (n != length_)
-      throw std::logic_error("adamas selector: select at length " + std::to_string(n) + " but " +
-                             std::to_string(length_) + " tokens were appended");
-    if (!fitted_) fit_thresholds(kv);
-    if (n <= B_) return select_all(sel, H_, n);
-    sel.heads.resize(size_t(H_));
-    const int group = H_ / KV_, rankers = per_kv_ ? KV_ : H_;
-
-#pragma omp parallel for schedule(static)
-    for (int r = 0; r < rankers; ++r) {
-      // r is a query head, or with per-KV-head selection a KV head whose group's scores are summed
-      const int kvh = per_kv_ ? r : r / group;
-      const int h0 = per_kv_ ? r * group : r, h1 = per_kv_ ? h0 + group : r + 1;
-      for (int h = h0; h < h1; ++h) encode_query(q + size_t(h) * D_, kvh, qcode(h), work_[r].y.data());
-      std::vector<int32_t>& out = sel.heads[h0];
-      if (paged_)
-        select_pages(out, h0, h1, kvh, n, work_[r]);
-      else
-        select_tokens(out, h0, h1, kvh, n, work_[r]);
-      for (int h = h0 + 1; h < h1; ++h) sel.heads[h].assign(out.begin(), out.end());
-    }
   }
 
  private:
@@ -111,9 +71,78 @@ class AdamasSelector final : public Selector {
     std::vector<int32_t> picks, topk;   // chosen pages; top-k scratch
   };
 
+  int rankers() const { return per_kv_ ? KV_ : H_; }
+  int complete_pages(int n) const { return (n - 1) / P_; }
   uint8_t* qcode(int h) { return &qcode_[size_t(h) * stride_]; }
   const float* thresholds(int kvh) const { return &thresholds_[size_t(kvh) * n_t_]; }
   const uint8_t* key_codes(int kvh) const { return codes_[kvh].data(); }
+
+  void on_append(const KVView& kv, int pos, int n) override {
+    if (fitted_) encode_keys(kv, pos, pos + n);
+  }
+  void on_prefill_done(const KVView& kv) override {
+    if (!fitted_) fit_thresholds(kv);
+  }
+  void on_sparse_step(const KVView& kv) override {
+    if (!fitted_) fit_thresholds(kv);
+  }
+  bool has_estimate() const override { return true; }
+
+  void estimate_sparse(const float* q, const KVView& kv) override {
+    const int n = kv.length, n_rankers = rankers();
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < n_rankers; ++r) {
+      // r is a query head, or with per-KV-head selection a KV head whose group's scores are summed
+      const int kvh = per_kv_ ? r : r / group_;
+      const int h0 = per_kv_ ? r * group_ : r, h1 = per_kv_ ? h0 + group_ : r + 1;
+      Work& w = work_[r];
+      for (int h = h0; h < h1; ++h) encode_query(q + size_t(h) * D_, kvh, qcode(h), w.y.data());
+      if (paged_)
+        page_scores(w, h0, h1, kvh, n);
+      else
+        distances(w, h0, h1, kvh, n - 1);  // past tokens only
+    }
+  }
+
+  void select_sparse(int n, Selection& sel) override {
+    const int B = opts_.budget, n_rankers = rankers();
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < n_rankers; ++r) {
+      const int h0 = per_kv_ ? r * group_ : r, h1 = per_kv_ ? h0 + group_ : r + 1;
+      Work& w = work_[r];
+      std::vector<int32_t>& out = sel.heads[h0];
+      if (paged_) {
+        const int cur = complete_pages(n), k = B / P_ - 1;
+        w.picks.resize(size_t(k));
+        smallest_k(w.picks.data(), w.page_score.data(), cur, k, w.topk);
+        out.clear();
+        for (int32_t p : w.picks)
+          for (int t = p * P_; t < (p + 1) * P_; ++t) out.push_back(t);
+        for (int t = cur * P_; t < n; ++t) out.push_back(t);
+      } else {
+        out.resize(size_t(B));
+        smallest_k(out.data(), w.dist.data(), n - 1, B - 1, w.topk);
+        out[B - 1] = n - 1;
+      }
+      for (int h = h0 + 1; h < h1; ++h) sel.heads[h].assign(out.begin(), out.end());
+    }
+  }
+
+  // codes of the keys scored and q read, one distance (or page score) per key (page) and ranker
+  // written; select reads those back and writes the lists
+  double estimate_bytes(int n) const override {
+    const double scored = paged_ ? double(complete_pages(n)) * P_ : double(n - 1);
+    const double written = paged_ ? double(complete_pages(n)) : double(n - 1);
+    return double(KV_) * scored * stride_ + 4.0 * rankers() * written + 4.0 * H_ * D_;
+  }
+  double select_bytes(int n) const override {
+    const double read = paged_ ? double(complete_pages(n)) : double(n - 1);
+    return 4.0 * rankers() * read + 4.0 * rankers() * list_length(n);
+  }
+  int list_length(int n) const override {
+    return paged_ ? (opts_.budget / P_ - 1) * P_ + n - complete_pages(n) * P_ : opts_.budget;
+  }
+  int distinct_lists() const override { return rankers(); }
 
   // y[D] = H x / sqrt(D) (or x without the transform).
   void transform(float* y, const float* x) const {
@@ -164,35 +193,22 @@ class AdamasSelector final : public Selector {
       code_distances(w.dist.data(), &qcode_[size_t(h) * stride_], key_codes(kvh), n, D_, bits_, metric_, h > h0);
   }
 
-  void select_tokens(std::vector<int32_t>& out, int h0, int h1, int kvh, int n, Work& w) const {
-    distances(w, h0, h1, kvh, n - 1);  // past tokens only
-    out.resize(size_t(B_));
-    smallest_k(out.data(), w.dist.data(), n - 1, B_ - 1, w.topk);
-    out[B_ - 1] = n - 1;
-  }
-
-  void select_pages(std::vector<int32_t>& out, int h0, int h1, int kvh, int n, Work& w) const {
-    const int cur = (n - 1) / P_, k = B_ / P_ - 1;
+  // w.page_score[p] for the complete pages: each head's smallest distance over the page, summed.
+  void page_scores(Work& w, int h0, int h1, int kvh, int n) const {
+    const int cur = complete_pages(n);
     w.page_score.assign(size_t(cur), 0);
-    for (int h = h0; h < h1; ++h) {  // a page's score: its smallest distance, summed over the heads
+    for (int h = h0; h < h1; ++h) {
       distances(w, h, h + 1, kvh, cur * P_);
       for (int p = 0; p < cur; ++p)
         w.page_score[p] += *std::min_element(&w.dist[size_t(p) * P_], &w.dist[size_t(p + 1) * P_]);
     }
-    w.picks.resize(size_t(k));
-    smallest_k(w.picks.data(), w.page_score.data(), cur, k, w.topk);
-    out.clear();
-    for (int32_t p : w.picks)
-      for (int t = p * P_; t < (p + 1) * P_; ++t) out.push_back(t);
-    for (int t = cur * P_; t < n; ++t) out.push_back(t);
   }
 
-  const int B_, P_, H_, KV_, D_, bits_, n_t_, stride_;
+  const int P_, bits_, n_t_, stride_;
   const bool hadamard_;
   const Distance metric_;
   const bool paged_, per_kv_;
   bool fitted_;                              // thresholds known and every appended key encoded
-  int length_ = 0;                           // tokens appended so far
   std::vector<float> thresholds_;            // [kv_head][2^bits - 1]
   std::vector<std::vector<uint8_t>> codes_;  // [kv_head][position][stride] packed key codes
   std::vector<uint8_t> qcode_;               // [head][stride] packed query codes of this step
@@ -201,9 +217,9 @@ class AdamasSelector final : public Selector {
 
 }  // namespace
 
-std::unique_ptr<Selector> make_adamas_selector(const AttentionOptions& opts, int n_heads, int n_kv_heads,
-                                               int head_dim) {
-  return std::make_unique<AdamasSelector>(opts, n_heads, n_kv_heads, head_dim);
+std::unique_ptr<LayerAttention> make_adamas_layer(const AttentionOptions& opts, int n_heads, int n_kv_heads,
+                                                  int head_dim) {
+  return std::make_unique<AdamasLayer>(opts, n_heads, n_kv_heads, head_dim);
 }
 
 }  // namespace adamas::cpu

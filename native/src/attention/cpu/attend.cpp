@@ -5,7 +5,7 @@
 #include <limits>
 #include <vector>
 
-#include "model/ops_cpu.h"
+#include "tensor/ops_cpu.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>

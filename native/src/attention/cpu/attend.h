@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdint>
 
-#include "model/kv_cache.h"
+#include "tensor/kv_cache.h"
 
 namespace adamas::cpu {
 

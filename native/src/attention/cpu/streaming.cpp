@@ -1,45 +1,43 @@
 // StreamingLLM: attention sinks plus a window of recent tokens.
 //
 // Budget B = KV tokens each query head attends to at a decode step, the current token (position
-// n - 1, n = kv.length) included; select() is only called when n > B.
+// n - 1) included; a step is sparse when n > B.
 // With sink' = min(sink, B - 1), every query head attends to positions [0, sink') and to the
 // B - sink' most recent positions [n - (B - sink'), n). The window always holds the current
 // token; B = 1 gives the current token alone. The set depends on nothing but n, so GQA per query
-// head and per KV head coincide, and no metadata is kept.
+// head and per KV head coincide, no metadata is kept and there is no estimate.
 #include <algorithm>
 
-#include "attention/cpu/selectors.h"
+#include "attention/cpu/layer.h"
 
 namespace adamas::cpu {
 
 namespace {
 
-class StreamingSelector final : public Selector {
+class StreamingLayer final : public Layer {
  public:
-  StreamingSelector(const AttentionOptions& opts, int n_heads) : budget_(opts.budget), sink_(opts.sink), H_(n_heads) {}
+  StreamingLayer(const AttentionOptions& opts, int n_heads, int n_kv_heads, int head_dim)
+      : Layer(opts, n_heads, n_kv_heads, head_dim) {}
 
-  void append(const KVView&, int, int) override {}
-
-  void select(const float*, const KVView& kv, Selection& sel) override {
-    const int n = kv.length;
-    if (n <= budget_) return select_all(sel, H_, n);
-    const int sink = std::min(sink_, budget_ - 1), recent = budget_ - sink;
-    sel.heads.resize(size_t(H_));
+ private:
+  void select_sparse(int n, Selection& sel) override {
+    const int B = opts_.budget, sink = std::min(opts_.sink, B - 1), recent = B - sink;
     std::vector<int32_t>& first = sel.heads[0];
-    first.resize(size_t(budget_));
+    first.resize(size_t(B));
     for (int i = 0; i < sink; ++i) first[i] = i;
     for (int i = 0; i < recent; ++i) first[sink + i] = n - recent + i;
     for (int h = 1; h < H_; ++h) sel.heads[h].assign(first.begin(), first.end());
   }
 
- private:
-  int budget_, sink_, H_;
+  double select_bytes(int) const override { return 4.0 * opts_.budget; }  // one list written
+  int distinct_lists() const override { return KV_; }                      // the same list for every head
 };
 
 }  // namespace
 
-std::unique_ptr<Selector> make_streaming_selector(const AttentionOptions& opts, int n_heads, int, int) {
-  return std::make_unique<StreamingSelector>(opts, n_heads);
+std::unique_ptr<LayerAttention> make_streaming_layer(const AttentionOptions& opts, int n_heads, int n_kv_heads,
+                                                     int head_dim) {
+  return std::make_unique<StreamingLayer>(opts, n_heads, n_kv_heads, head_dim);
 }
 
 }  // namespace adamas::cpu

@@ -1,6 +1,6 @@
 // Decode attention on the GPU: the query heads of one new token against the KV cache, exact
 // softmax accumulated in fp32 (the CPU reference: cpu/attend.h). q and out are fp32 [n_heads][D];
-// K and V are fp16, head-major [n_kv_heads][capacity][D] as in model/kv_cache.h.
+// K and V are fp16, head-major [n_kv_heads][capacity][D] as in tensor/kv_cache.h.
 //
 // Split-K (flash-decoding): a block takes one list of positions (a KV head's, or one query
 // head's for sparse attention) and a chunk of it, and keeps the running max, sum and weighted

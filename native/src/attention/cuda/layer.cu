@@ -1,15 +1,21 @@
 #include <cmath>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "attention/cuda/dispatch.cuh"
 #include "attention/cuda/layer.h"
+#include "attention/cuda/oracle.h"
 #include "attention/cuda/quest.h"
+#include "attention/cuda/recall.h"
 #include "attention/cuda/topk.h"
 
 namespace adamas::cuda {
 
-LayerAttention::LayerAttention(const AttentionOptions& opts, int n_heads, int n_kv_heads, int head_dim, int capacity)
-    : opts_(opts),
+LayerAttention::LayerAttention(const AttentionOptions& opts, int n_heads, int n_kv_heads, int head_dim, int capacity,
+                               cudaStream_t stream)
+    : adamas::LayerAttention(opts),
+      stream_(stream),
       H_(n_heads),
       KV_(n_kv_heads),
       D_(head_dim),
@@ -38,7 +44,8 @@ LayerAttention::LayerAttention(const AttentionOptions& opts, int n_heads, int n_
   }
 
   workspace_ = DeviceArray<uint8_t>(decode_workspace_bytes(H_, D_));
-  workspace_.fill_bytes(0);
+  workspace_.fill_bytes(0, stream_);
+  mass_ = DeviceArray<float>(size_t(H_));
   if (m == Method::Full) return;
   const int lists = m == Method::Streaming ? 1 : rankers();
   idx_ = DeviceArray<int32_t>(size_t(lists) * opts.budget);
@@ -48,8 +55,11 @@ LayerAttention::LayerAttention(const AttentionOptions& opts, int n_heads, int n_
     page_max_ = DeviceArray<__half>(size_t(KV_) * D_ * page_cap_);
     page_min_ = DeviceArray<__half>(size_t(KV_) * D_ * page_cap_);
     scores_ = DeviceArray<float>(size_t(rankers()) * score_stride_);
-    page_max_.fill_bytes(0);
-    page_min_.fill_bytes(0);
+    page_max_.fill_bytes(0, stream_);
+    page_min_.fill_bytes(0, stream_);
+  } else if (m == Method::Oracle) {
+    score_stride_ = round_up(capacity, 4);
+    scores_ = DeviceArray<float>(size_t(rankers()) * score_stride_);
   } else if (m == Method::Adamas) {
     code_stride_ = int64_t(capacity) * adamas_code_bytes(D_);
     dist_stride_ = round_up(capacity, 8);
@@ -57,60 +67,148 @@ LayerAttention::LayerAttention(const AttentionOptions& opts, int n_heads, int n_
     codes_ = DeviceArray<uint8_t>(size_t(KV_) * code_stride_);
     dist_ = DeviceArray<uint16_t>(size_t(rankers()) * dist_stride_);
     hist_ = DeviceArray<int32_t>(size_t(rankers()) * bins_);
-    codes_.fill_bytes(0);
-    dist_.fill_bytes(0);
+    codes_.fill_bytes(0, stream_);
+    dist_.fill_bytes(0, stream_);
   }
 }
 
-void LayerAttention::append(const DeviceKV& kv, int pos, int n, cudaStream_t stream) {
-  if (pos != length_ || pos + n > capacity_)
+DeviceKV LayerAttention::device_kv(const LayerKV& kv) const {
+  if (kv.n_kv_heads != KV_ || kv.head_dim != D_)
+    throw std::logic_error("CUDA attention: a cache of " + std::to_string(kv.n_kv_heads) + " KV heads x " +
+                           std::to_string(kv.head_dim) + " for a layer of " + std::to_string(KV_) + " x " +
+                           std::to_string(D_));
+  return DeviceKV{static_cast<const __half*>(kv.k), static_cast<const __half*>(kv.v), kv.head_stride, KV_, D_};
+}
+
+void LayerAttention::check_length(const char* phase, int n) const {
+  if (n != length_)
+    throw std::logic_error(std::string("CUDA attention: ") + phase + " at length " + std::to_string(n) + " but " +
+                           std::to_string(length_) + " positions were appended");
+}
+
+void LayerAttention::check_listed(const char* phase, int n) const {
+  if (listed_ == Lists::None || listed_n_ != n)
+    throw std::logic_error(std::string("CUDA attention: ") + phase + " at length " + std::to_string(n) +
+                           " without select() or use_selection() at it");
+}
+
+void LayerAttention::append(const LayerKV& lkv, int pos, int n) {
+  const DeviceKV kv = device_kv(lkv);
+  if (pos != length_ || n < 0 || pos + n > capacity_)
     throw InvalidArgument("CUDA attention: append of [" + std::to_string(pos) + ", " + std::to_string(pos + n) +
                           ") after " + std::to_string(length_) + " positions (capacity " + std::to_string(capacity_) +
                           ")");
+  if (n == 0) return;
   if (opts_.method == Method::Quest)
-    ADAMAS_CUDA_CHECK(quest_update_bounds(page_max_.get(), page_min_.get(), page_cap_, kv, opts_.page_size, pos, n, stream));
+    ADAMAS_CUDA_CHECK(quest_update_bounds(page_max_.get(), page_min_.get(), page_cap_, kv, opts_.page_size, pos, n,
+                                          stream_));
   if (opts_.method == Method::Adamas)
-    ADAMAS_CUDA_CHECK(adamas_encode_keys(codes_.get(), code_stride_, kv, pos, n, codes_params_, stream));
+    ADAMAS_CUDA_CHECK(adamas_encode_keys(codes_.get(), code_stride_, kv, pos, n, codes_params_, stream_));
   length_ = pos + n;
 }
 
-void LayerAttention::estimate(const float* q, int n, cudaStream_t stream) {
+void LayerAttention::estimate(const float* q, const LayerKV& kv, int n) {
   if (!sparse(n)) return;
+  check_length("estimate", n);
+  if (opts_.method == Method::Oracle)
+    ADAMAS_CUDA_CHECK(oracle_scores(scores_.get(), score_stride_, q, device_kv(kv), H_, n - 1, per_kv_, stream_));
   if (opts_.method == Method::Quest)
     ADAMAS_CUDA_CHECK(quest_page_scores(scores_.get(), score_stride_, q, page_max_.get(), page_min_.get(), page_cap_,
-                                        H_, KV_, D_, pages(n), per_kv_, stream));
+                                        H_, KV_, D_, pages(n), per_kv_, stream_));
   if (opts_.method == Method::Adamas)
     ADAMAS_CUDA_CHECK(adamas_distances(dist_.get(), dist_stride_, hist_.get(), q, codes_.get(), code_stride_, H_, KV_,
-                                       D_, n - 1, per_kv_, opts_.distance, codes_params_, stream));
+                                       D_, n - 1, per_kv_, opts_.distance, codes_params_, stream_));
 }
 
-void LayerAttention::select(int n, cudaStream_t stream) {
+void LayerAttention::select(int n) {
   if (!sparse(n)) return;
+  check_length("select", n);
   const int B = opts_.budget;
   switch (opts_.method) {
-    case Method::Streaming: ADAMAS_CUDA_CHECK(streaming_select(idx_.get(), n, B, opts_.sink, stream)); break;
+    case Method::Streaming: ADAMAS_CUDA_CHECK(streaming_select(idx_.get(), n, B, opts_.sink, stream_)); break;
     case Method::Quest:
       ADAMAS_CUDA_CHECK(quest_select(idx_.get(), B, scores_.get(), score_stride_, rankers(), pages(n),
-                                     B / opts_.page_size - 1, opts_.page_size, n, stream));
+                                     B / opts_.page_size - 1, opts_.page_size, n, stream_));
       break;
     case Method::Adamas:
       ADAMAS_CUDA_CHECK(adamas_select(idx_.get(), B, dist_.get(), dist_stride_, hist_.get(), bins_, rankers(), n - 1,
-                                      B - 1, stream));
+                                      B - 1, stream_));
+      break;
+    case Method::Oracle:
+      ADAMAS_CUDA_CHECK(oracle_select(idx_.get(), B, scores_.get(), score_stride_, rankers(), n - 1, B - 1, stream_));
       break;
     case Method::Full: break;
   }
+  listed_ = Lists::Selected;
+  listed_n_ = n;
 }
 
-void LayerAttention::attend(float* out, const float* q, const DeviceKV& kv, int n, cudaStream_t stream) {
-  if (!sparse(n)) {
-    ADAMAS_CUDA_CHECK(decode_attention(out, q, kv, H_, n, scale_, workspace_.get(), stream));
-    return;
+void LayerAttention::use_selection(const Selection& sel, int n) {
+  if (!sparse(n)) return;
+  check_length("use_selection", n);
+  if (sel.heads.size() != size_t(H_))
+    throw InvalidArgument("use_selection: " + std::to_string(sel.heads.size()) + " lists for " + std::to_string(H_) +
+                          " query heads");
+  const size_t len = sel.heads[0].size();
+  for (int h = 0; h < H_; ++h) {
+    const std::vector<int32_t>& s = sel.heads[h];
+    if (s.empty()) throw InvalidArgument("use_selection: the list of head " + std::to_string(h) + " is empty");
+    if (s.size() != len)
+      throw InvalidArgument("CUDA attention: use_selection needs lists of one length (head 0: " + std::to_string(len) +
+                            ", head " + std::to_string(h) + ": " + std::to_string(s.size()) + ")");
+    for (size_t i = 0; i < s.size(); ++i)
+      if (s[i] < 0 || s[i] >= n || (i > 0 && s[i] <= s[i - 1]))
+        throw InvalidArgument("use_selection: head " + std::to_string(h) + " lists position " + std::to_string(s[i]) +
+                              " at index " + std::to_string(i) + "; positions must ascend within [0, " +
+                              std::to_string(n) + ")");
+  }
+  std::vector<int32_t> flat;
+  flat.reserve(size_t(H_) * len);
+  for (const std::vector<int32_t>& s : sel.heads) flat.insert(flat.end(), s.begin(), s.end());
+  ADAMAS_CUDA_CHECK(cudaStreamSynchronize(stream_));  // an earlier step may still read the old lists
+  if (given_idx_.size() < flat.size()) given_idx_ = DeviceArray<int32_t>(flat.size());
+  // from pageable memory: returns once `flat` is staged, so it may go out of scope
+  ADAMAS_CUDA_CHECK(cudaMemcpyAsync(given_idx_.get(), flat.data(), flat.size() * sizeof(int32_t),
+                                    cudaMemcpyHostToDevice, stream_));
+  given_ = sel;
+  listed_ = Lists::Given;
+  listed_n_ = n;
+}
+
+LayerAttention::ListView LayerAttention::lists(int n) const {
+  if (listed_ == Lists::Given) {
+    const int len = int(given_.heads[0].size());
+    return ListView{given_idx_.get(), len, len, 1};
   }
   // streaming: one list read by every head, so a GQA group shares its loads
   const bool shared = opts_.method == Method::Streaming;
-  const int per_list = shared || per_kv_ ? group_ : 1;
-  ADAMAS_CUDA_CHECK(sparse_decode_attention(out, q, kv, H_, idx_.get(), shared ? 0 : opts_.budget, list_length(n),
-                                            per_list, scale_, workspace_.get(), stream));
+  return ListView{idx_.get(), shared ? 0 : opts_.budget, list_length(n), shared || per_kv_ ? group_ : 1};
+}
+
+void LayerAttention::attend(float* out, const float* q, const LayerKV& lkv, int n) {
+  const DeviceKV kv = device_kv(lkv);
+  if (!sparse(n)) {
+    ADAMAS_CUDA_CHECK(decode_attention(out, q, kv, H_, n, scale_, workspace_.get(), stream_));
+    return;
+  }
+  check_listed("attend", n);
+  const ListView l = lists(n);
+  ADAMAS_CUDA_CHECK(sparse_decode_attention(out, q, kv, H_, l.idx, l.stride, l.len, l.heads_per_list, scale_,
+                                            workspace_.get(), stream_));
+}
+
+void LayerAttention::selected_mass(float* mass, const float* q, const LayerKV& lkv, int n) {
+  const DeviceKV kv = device_kv(lkv);
+  if (sparse(n)) {
+    check_listed("selected_mass", n);
+    const ListView l = lists(n);
+    ADAMAS_CUDA_CHECK(cuda::selected_mass(mass_.get(), q, kv, H_, n, l.idx, l.stride, l.len, l.heads_per_list, scale_,
+                                          stream_));
+  } else {
+    ADAMAS_CUDA_CHECK(cuda::selected_mass(mass_.get(), q, kv, H_, n, nullptr, 0, 0, 1, scale_, stream_));
+  }
+  ADAMAS_CUDA_CHECK(cudaMemcpyAsync(mass, mass_.get(), sizeof(float) * size_t(H_), cudaMemcpyDeviceToHost, stream_));
+  ADAMAS_CUDA_CHECK(cudaStreamSynchronize(stream_));
 }
 
 int LayerAttention::list_length(int n) const {
@@ -122,7 +220,7 @@ int LayerAttention::list_length(int n) const {
   return opts_.budget;
 }
 
-Selection LayerAttention::selection(int n, cudaStream_t stream) const {
+Selection LayerAttention::selection(int n) const {
   Selection sel;
   sel.heads.resize(size_t(H_));
   if (!sparse(n)) {
@@ -130,7 +228,9 @@ Selection LayerAttention::selection(int n, cudaStream_t stream) const {
       for (int t = 0; t < n; ++t) s.push_back(t);
     return sel;
   }
-  ADAMAS_CUDA_CHECK(cudaStreamSynchronize(stream));
+  check_listed("selection", n);
+  if (listed_ == Lists::Given) return given_;
+  ADAMAS_CUDA_CHECK(cudaStreamSynchronize(stream_));
   const std::vector<int32_t> all = idx_.download();
   const int len = list_length(n);
   for (int h = 0; h < H_; ++h) {
@@ -141,28 +241,37 @@ Selection LayerAttention::selection(int n, cudaStream_t stream) const {
   return sel;
 }
 
-double LayerAttention::estimate_bytes(int n) const {
-  if (!sparse(n)) return 0;
+PhaseBytes LayerAttention::bytes(int n) const {
+  PhaseBytes b;
+  const double qo = 2 * 4.0 * H_ * D_;  // q read, out written (fp32)
+  if (!sparse(n)) {
+    b.attend = 2.0 * 2 * KV_ * double(n) * D_ + qo;  // fp16 K and V
+    return b;
+  }
   const double q = 4.0 * H_ * D_;
-  if (opts_.method == Method::Quest) return 2.0 * 2 * KV_ * D_ * pages(n) + 4.0 * rankers() * pages(n) + q;
-  if (opts_.method == Method::Adamas)
-    return double(KV_) * (n - 1) * adamas_code_bytes(D_) + 2.0 * rankers() * (n - 1) + 4.0 * rankers() * bins_ + q;
-  return 0;
-}
-
-double LayerAttention::select_bytes(int n) const {
-  if (!sparse(n)) return 0;
   const double out = 4.0 * list_length(n) * (opts_.method == Method::Streaming ? 1 : rankers());
-  if (opts_.method == Method::Quest) return 4.0 * rankers() * pages(n) + out;
-  if (opts_.method == Method::Adamas) return 4.0 * rankers() * bins_ + 2.0 * rankers() * (n - 1) + out;
-  return out;
+  if (opts_.method == Method::Quest) {
+    b.estimate = 2.0 * 2 * KV_ * D_ * pages(n) + 4.0 * rankers() * pages(n) + q;
+    b.select = 4.0 * rankers() * pages(n) + out;
+  } else if (opts_.method == Method::Adamas) {
+    b.estimate =
+        double(KV_) * (n - 1) * adamas_code_bytes(D_) + 2.0 * rankers() * (n - 1) + 4.0 * rankers() * bins_ + q;
+    b.select = 4.0 * rankers() * bins_ + 2.0 * rankers() * (n - 1) + out;
+  } else if (opts_.method == Method::Oracle) {
+    b.estimate = 2.0 * KV_ * double(n - 1) * D_ + q + 4.0 * rankers() * double(n - 1);
+    b.select = 4.0 * rankers() * double(n - 1) + out;
+  } else {
+    b.select = out;
+  }
+  const int lists = opts_.method == Method::Streaming || per_kv_ ? KV_ : H_;
+  b.attend = double(lists) * list_length(n) * (2.0 * 2 * D_ + 4) + qo;
+  return b;
 }
 
-double LayerAttention::attend_bytes(int n) const {
-  const double qo = 2 * 4.0 * H_ * D_;
-  if (!sparse(n)) return 2.0 * 2 * KV_ * double(n) * D_ + qo;
-  const int lists = opts_.method == Method::Streaming || per_kv_ ? KV_ : H_;
-  return double(lists) * list_length(n) * (2.0 * 2 * D_ + 4) + qo;
+std::unique_ptr<adamas::LayerAttention> make_layer_attention(const AttentionOptions& opts, int n_heads,
+                                                             int n_kv_heads, int head_dim, int capacity,
+                                                             cudaStream_t stream) {
+  return std::make_unique<LayerAttention>(opts, n_heads, n_kv_heads, head_dim, capacity, stream);
 }
 
 }  // namespace adamas::cuda

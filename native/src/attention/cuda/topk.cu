@@ -97,8 +97,9 @@ __device__ __forceinline__ uint32_t score_key(float f) {
   return (u & 0x80000000u) ? ~u : u | 0x80000000u;
 }
 
-// The k-th largest of keys[0, m) (1 <= k <= m), 8 bits a pass from the top.
-__device__ uint32_t radix_select(const uint32_t* keys, int m, int k) {
+// The k-th largest of key(0) .. key(m - 1) (1 <= k <= m), 8 bits a pass from the top.
+template <class Key>
+__device__ uint32_t radix_select(Key key, int m, int k) {
   __shared__ int s_hist[256];
   __shared__ uint32_t s_prefix;
   __shared__ int s_rank;
@@ -110,8 +111,9 @@ __device__ uint32_t radix_select(const uint32_t* keys, int m, int k) {
     __syncthreads();
     for (int base = 0; base < m; base += kThreads) {
       const int i = base + tid;
-      const bool in = i < m && (keys[i] & mask) == prefix;
-      const uint32_t digit = in ? (keys[i] >> shift) & 255u : 256u;
+      const uint32_t ki = i < m ? key(i) : 0u;
+      const bool in = i < m && (ki & mask) == prefix;
+      const uint32_t digit = in ? (ki >> shift) & 255u : 256u;
       // scores of a row share their top bits: one atomic per distinct digit in the warp
       const unsigned peers = __match_any_sync(0xffffffffu, digit);
       if (in && lane == __ffs(peers) - 1) atomicAdd(&s_hist[digit], __popc(peers));
@@ -159,7 +161,7 @@ __global__ void __launch_bounds__(kThreads) quest_select_kernel(int32_t* idx, in
 #pragma unroll 4
   for (int i = threadIdx.x; i < n_pages; i += kThreads) s_key[i] = score_key(scores[r * score_stride + i]);
   __syncthreads();
-  const uint32_t cut = radix_select(s_key, n_pages, k);
+  const uint32_t cut = radix_select([&](int i) { return s_key[i]; }, n_pages, k);
   auto visit = [&](Segment s, auto f) {
     for (int i = s.i0; i < s.i1; ++i) f(i, s_key[i] > cut ? kBetter : s_key[i] == cut ? kTie : kWorse);
   };
@@ -167,6 +169,27 @@ __global__ void __launch_bounds__(kThreads) quest_select_kernel(int32_t* idx, in
     for (int t = 0; t < P; ++t) out[slot * P + t] = page * P + t;
   };
   compact(segment(n_pages, 1), k, visit, emit, storage);
+}
+
+// The scores stay in global memory (a row of a long context does not fit in shared memory); the
+// radix passes and the compaction read them through L2.
+__global__ void __launch_bounds__(kThreads) oracle_select_kernel(int32_t* idx, int64_t idx_stride, const float* scores,
+                                                                 int64_t score_stride, int n_past, int k) {
+  __shared__ Scan::TempStorage storage;
+  const int r = blockIdx.x;
+  int32_t* out = idx + r * idx_stride;
+  if (threadIdx.x == 0) out[k] = n_past;
+  if (k == 0) return;
+  const float* row = scores + r * score_stride;
+  auto key = [&](int i) { return score_key(row[i]); };
+  const uint32_t cut = radix_select(key, n_past, k);
+  auto visit = [&](Segment s, auto f) {
+    for (int i = s.i0; i < s.i1; ++i) {
+      const uint32_t ki = key(i);
+      f(i, ki > cut ? kBetter : ki == cut ? kTie : kWorse);
+    }
+  };
+  compact(segment(n_past, 1), k, visit, [&](int slot, int i) { out[slot] = i; }, storage);
 }
 
 __global__ void streaming_kernel(int32_t* idx, int n, int budget, int sink) {
@@ -197,6 +220,13 @@ cudaError_t quest_select(int32_t* idx, int64_t idx_stride, const float* scores, 
     ADAMAS_CUDA_TRY(cudaFuncSetAttribute(quest_select_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
   quest_select_kernel<<<n_rankers, kThreads, smem, stream>>>(idx, idx_stride, scores, score_stride, n_pages, k,
                                                              page_size, n);
+  return cudaGetLastError();
+}
+
+cudaError_t oracle_select(int32_t* idx, int64_t idx_stride, const float* scores, int64_t score_stride, int n_rankers,
+                          int n_past, int k, cudaStream_t stream) {
+  if (k < 0 || k > n_past) return cudaErrorInvalidValue;
+  oracle_select_kernel<<<n_rankers, kThreads, 0, stream>>>(idx, idx_stride, scores, score_stride, n_past, k);
   return cudaGetLastError();
 }
 

@@ -42,8 +42,11 @@ class DeviceArray {
     ADAMAS_CUDA_CHECK(cudaMemcpy(host.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
     return host;
   }
-  // Every byte set to `byte` (0xff: NaN floats, -1 integers), to catch elements left unwritten.
-  void fill_bytes(int byte) { ADAMAS_CUDA_CHECK(cudaMemset(p_, byte, n_ * sizeof(T))); }
+  // Every byte set to `byte` (0xff: NaN floats, -1 integers), to catch elements left unwritten;
+  // queued on `stream` (the legacy default stream when null).
+  void fill_bytes(int byte, cudaStream_t stream = nullptr) {
+    ADAMAS_CUDA_CHECK(cudaMemsetAsync(p_, byte, n_ * sizeof(T), stream));
+  }
 
  private:
   T* p_ = nullptr;

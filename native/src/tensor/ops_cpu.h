@@ -1,4 +1,4 @@
-// CPU building blocks of the forward pass (float32). Dims legend:
+// CPU building blocks of the forward pass and of attention (float32). Dims legend:
 //   T tokens in the batch, K input features, N output features, D head_dim.
 // Matrices are row-major; weights are stored as W[N][K] (GGUF order: ne[0] = K is contiguous).
 #pragma once

@@ -1,4 +1,4 @@
-#include "model/ops_cpu.h"
+#include "tensor/ops_cpu.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,68 +1,10 @@
-#include "addon/convert.h"
+#include "addon/options.h"
 
 #include <cmath>
-#include <new>
 
 #include "common/error.h"
-#include "gguf/gguf.h"
 
 namespace adamas::addon {
-
-Failure classify(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const InvalidArgument& e) {
-    return {"ERR_INVALID_OPTION", e.what()};
-  } catch (const gguf::Error& e) {
-    return {"ERR_GGUF", e.what()};
-  } catch (const UnsupportedModel& e) {
-    return {"ERR_UNSUPPORTED_MODEL", e.what()};
-  } catch (const std::bad_alloc&) {
-    return {"ERR_OUT_OF_MEMORY", "out of host memory"};
-  } catch (const std::exception& e) {
-    return {"ERR_NATIVE", e.what()};
-  } catch (...) {
-    return {"ERR_NATIVE", "unknown native exception"};
-  }
-}
-
-Napi::Error to_js_error(Napi::Env env, const Failure& failure) {
-  Napi::Error err = Napi::Error::New(env, failure.message);
-  err.Set("code", Napi::String::New(env, failure.code));
-  return err;
-}
-
-Napi::Value guarded(Napi::Env env, const std::function<Napi::Value()>& fn) {
-  try {
-    return fn();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw to_js_error(env, classify(std::current_exception()));
-  }
-}
-
-void PromiseTask::Execute() {
-  try {
-    work_();
-  } catch (...) {
-    failure_ = classify(std::current_exception());
-    SetError(failure_.message);
-  }
-}
-
-void PromiseTask::OnOK() {
-  try {
-    deferred_.Resolve(done_(Env()));
-  } catch (const Napi::Error& e) {
-    deferred_.Reject(e.Value());
-  }
-}
-
-void PromiseTask::OnError(const Napi::Error&) {
-  if (on_error_) on_error_();
-  deferred_.Reject(to_js_error(Env(), failure_).Value());
-}
 
 bool has(const Napi::Object& o, const char* key) {
   return o.Has(key) && !o.Get(key).IsUndefined() && !o.Get(key).IsNull();
@@ -85,12 +27,33 @@ bool get_bool(const Napi::Object& o, const char* key, bool def) {
   return v.As<Napi::Boolean>().Value();
 }
 
+double get_number(const Napi::Object& o, const char* key, double def) {
+  if (!has(o, key)) return def;
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue()))
+    throw InvalidArgument(std::string(key) + " must be a finite number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
 std::string get_string(const Napi::Object& o, const char* key, const std::string& def) {
   if (!has(o, key)) return def;
   Napi::Value v = o.Get(key);
   if (!v.IsString()) throw InvalidArgument(std::string(key) + " must be a string");
   return v.As<Napi::String>().Utf8Value();
 }
+
+namespace {
+
+// A non-negative integer that a double holds exactly (below 2^53).
+uint64_t get_seed(const Napi::Object& o, const char* key, uint64_t def) {
+  if (!has(o, key)) return def;
+  const double d = get_number(o, key, 0);
+  if (d < 0 || d != std::floor(d) || d > 9007199254740991.0)
+    throw InvalidArgument(std::string(key) + " must be an integer in [0, 2^53) (got " + std::to_string(d) + ")");
+  return uint64_t(d);
+}
+
+}  // namespace
 
 AttentionOptions parse_attention(const Napi::Object& o) {
   AttentionOptions a;
@@ -128,6 +91,33 @@ AttentionOptions parse_attention(const Napi::Object& o) {
   a.measure_recall = get_bool(o, "measureRecall", false);
   a.record_selection = get_bool(o, "recordSelection", false);
   return a;
+}
+
+EngineOptions parse_engine_options(const Napi::Object& o) {
+  EngineOptions e;
+  e.threads = get_int(o, "threads", e.threads);
+  e.device = get_string(o, "device", e.device);
+  e.weight_type = get_string(o, "weightType", e.weight_type);
+  e.seed = get_seed(o, "seed", e.seed);
+  return e;
+}
+
+bench::AttentionBenchConfig parse_bench_config(const Napi::Object& o) {
+  bench::AttentionBenchConfig c;
+  c.backend = get_string(o, "backend", c.backend);
+  c.attention = parse_attention(o);
+  c.n_heads = get_int(o, "nHeads", c.n_heads);
+  c.n_kv_heads = get_int(o, "nKvHeads", c.n_kv_heads);
+  c.head_dim = get_int(o, "headDim", c.head_dim);
+  c.kv_len = get_int(o, "kvLen", c.kv_len);
+  c.rule.min_samples = get_int(o, "minSamples", c.rule.min_samples);
+  c.rule.min_time_s = get_number(o, "minTime", c.rule.min_time_s);
+  c.rule.max_noise = get_number(o, "maxNoise", c.rule.max_noise);
+  c.rule.timeout_s = get_number(o, "timeout", c.rule.timeout_s);
+  c.batch = get_int(o, "batch", c.batch);
+  c.measure_full = get_bool(o, "measureFull", c.measure_full);
+  c.seed = uint32_t(get_seed(o, "seed", c.seed));
+  return c;
 }
 
 }  // namespace adamas::addon

@@ -1,0 +1,110 @@
+#include <cuda_fp16.h>
+
+#include "bench/cuda/attention_step.h"
+#include "bench/cuda/timer.h"
+#include "common/cuda/buffer.h"
+
+namespace adamas::cuda {
+
+namespace {
+
+// A standard normal value per (seed, i) from a counter-based hash (Box-Muller on two uniforms),
+// so gigabytes of inputs are drawn on the device in a few milliseconds, reproducibly.
+__device__ float hash_normal(uint64_t seed, uint64_t i) {
+  uint64_t z = seed * 0x9e3779b97f4a7c15ull + i * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  const float u1 = (float(uint32_t(z >> 40)) + 1.0f) / 16777217.0f;  // (0, 1]
+  const float u2 = float(uint32_t(z) & 0xffffffu) / 16777216.0f;
+  return sqrtf(-2.0f * logf(u1)) * cospif(2.0f * u2);
+}
+
+template <class T>
+__global__ void fill_normal(T* x, size_t n, uint64_t seed, float sd) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
+    x[i] = T(sd * hash_normal(seed, i));
+}
+
+template <class T>
+void fill(DeviceArray<T>& a, uint64_t seed, float sd, cudaStream_t s) {
+  fill_normal<<<1024, 256, 0, s>>>(a.get(), a.size(), seed, sd);
+  ADAMAS_CUDA_CHECK(cudaGetLastError());
+}
+
+// Random inputs, kept while consecutive cases share the shape (a sweep over budgets and methods).
+struct Inputs {
+  int H = 0, KV = 0, D = 0, n = 0;
+  uint32_t seed = 0;
+  DeviceArray<__half> k, v;
+  DeviceArray<float> q, out;
+};
+
+class CudaBenchBackend final : public bench::BenchBackend {
+ public:
+  Backend backend() const override { return Backend::Cuda; }
+
+  std::string device_name() const override {
+    int dev = 0;
+    cudaDeviceProp prop;
+    ADAMAS_CUDA_CHECK(cudaGetDevice(&dev));
+    ADAMAS_CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
+    return prop.name;
+  }
+
+  // cudaMemcpyAsync of 512 MiB device to device, the median of 10 after a warm-up
+  double copy_bandwidth_gbs() override {
+    static const double gbs = [] {
+      const size_t bytes = size_t(512) << 20;
+      DeviceArray<uint8_t> a(bytes), b(bytes);
+      a.fill_bytes(1);
+      Stream s;
+      Event start, stop;
+      bench::Samples t;
+      for (int i = 0; i < 11; ++i) {
+        ADAMAS_CUDA_CHECK(cudaEventRecord(start, s));
+        ADAMAS_CUDA_CHECK(cudaMemcpyAsync(b.get(), a.get(), bytes, cudaMemcpyDeviceToDevice, s));
+        ADAMAS_CUDA_CHECK(cudaEventRecord(stop, s));
+        ADAMAS_CUDA_CHECK(cudaEventSynchronize(stop));
+        float ms = 0;
+        ADAMAS_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+        if (i > 0) t.us.push_back(ms * 1e3);
+      }
+      bench::summarize(t);
+      return 2.0 * bytes / (t.median_us * 1e-6) / 1e9;
+    }();
+    return gbs;
+  }
+
+  bench::StepInputs inputs(int H, int KV, int D, int n, uint32_t seed) override {
+    static std::unique_ptr<Inputs> in;  // outlives the backend: the next case of a sweep reuses it
+    if (!in || in->H != H || in->KV != KV || in->D != D || in->n != n || in->seed != seed) {
+      in.reset();  // free the old inputs before allocating the new ones
+      in = std::make_unique<Inputs>();
+      in->H = H, in->KV = KV, in->D = D, in->n = n, in->seed = seed;
+      const size_t kv_elems = size_t(KV) * n * D;
+      in->k = DeviceArray<__half>(kv_elems);
+      in->v = DeviceArray<__half>(kv_elems);
+      in->q = DeviceArray<float>(size_t(H) * D);
+      in->out = DeviceArray<float>(in->q.size());
+      fill(in->k, 4 * uint64_t(seed), 8.0f, stream_);
+      fill(in->v, 4 * uint64_t(seed) + 1, 1.0f, stream_);
+      fill(in->q, 4 * uint64_t(seed) + 2, 8.0f, stream_);
+      ADAMAS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    }
+    return bench::StepInputs{LayerKV{in->k.get(), in->v.get(), int64_t(n) * D, KV, D}, in->q.get(), in->out.get()};
+  }
+
+  bench::PhaseTimer& timer() override { return *timer_; }
+  void* stream() override { return static_cast<cudaStream_t>(stream_); }
+
+ private:
+  Stream stream_;
+  std::unique_ptr<bench::PhaseTimer> timer_ = make_cuda_timer(stream_);
+};
+
+}  // namespace
+
+std::unique_ptr<bench::BenchBackend> make_cuda_bench_backend() { return std::make_unique<CudaBenchBackend>(); }
+
+}  // namespace adamas::cuda
