@@ -20,11 +20,12 @@ function scripted(next: (t: number) => number) {
   const engine = {
     async decode(t: number) {
       fed.push(t);
-      return peak(next(t));
+      return { token: next(t) };
     },
     async prefill(tokens: Int32Array) {
       prefilled.push([...tokens]);
-      return { logits: peak(next(tokens[tokens.length - 1]!)) };
+      const token = next(tokens[tokens.length - 1]!);
+      return { token, logits: peak(token) };
     },
   } as unknown as NativeEngine;
   return { engine, fed, prefilled };

@@ -6,6 +6,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ResultRow } from '../results/columns.js';
 import { aggregateRows, type Aggregate } from '../stats/aggregate.js';
 import { metricBase, metricComponent, metricInfo, primaryMetric } from '../stats/metrics.js';
+import { methodNames } from '../methods/names.js';
 
 export interface Figure {
   id: string;
@@ -31,7 +32,7 @@ export interface FigureOptions {
 
 const schema = 'https://vega.github.io/schema/vega-lite/v6.json';
 const panel = { width: 280, height: 200 };
-const methodOrder = ['full', 'streaming', 'quest', 'adamas'];
+const methodOrder: readonly string[] = methodNames;
 const componentOrder = ['estimate', 'topk', 'attention', 'total'];
 const budgetTitle = 'Budget (tokens)';
 const contextTitle = 'Context length (tokens)';
