@@ -257,17 +257,27 @@ void CudaEngine::truncate(int n) {
 }
 
 // Capacity for n positions: exactly (rounded to the granule) when asked, else a quarter more than
-// now when that fits, so that a long decode regrows rarely.
+// now when that fits, so that a long decode regrows rarely. The memory is checked once for the
+// cache and the RoPE table together, before either changes.
 void CudaEngine::ensure_capacity(int n, bool exact) {
   const int cur = cache_->capacity();
   if (n <= cur) return;
+  const double per_position =
+      double(cache_->bytes_per_position()) + double(cfg_.head_dim / 2) * sizeof(float2);  // cache + table
+  auto need = [&](int cap) {  // new bytes, with one old layer beside its copy and the old table
+    const double layer = double(cache_->bytes_per_position()) / cfg_.n_layers * cap;
+    return double(cap - cur) * per_position + (cur > 0 ? layer : 0.0) + double(cur) * (cfg_.head_dim / 2) * sizeof(float2);
+  };
+  size_t free_bytes = 0, total = 0;
+  device_memory(&free_bytes, &total);
   int cap = round_up(n, kCacheGranule);
-  if (!exact) {
-    const int generous = round_up(std::max(n, cur + cur / 4), kCacheGranule);
-    size_t free_bytes = 0, total = 0;
-    device_memory(&free_bytes, &total);
-    if (double(generous - cur) * double(cache_->bytes_per_position()) * 1.2 < double(free_bytes)) cap = generous;
-  }
+  const int generous = round_up(std::max(n, cur + cur / 4), kCacheGranule);
+  if (!exact && need(generous) * 1.1 < double(free_bytes)) cap = generous;
+  if (need(cap) > double(free_bytes))
+    throw_out_of_memory("the KV cache for " + std::to_string(cap) + " positions (" + std::to_string(cfg_.n_layers) +
+                            " layers x " + std::to_string(cfg_.n_kv_heads) + " KV heads x " +
+                            std::to_string(cfg_.head_dim) + ", fp16, with its RoPE table)",
+                        size_t(need(cap)));
   drop_graphs();  // they hold the cache's and the table's pointers
   rope_table_->grow(cap, stream_);
   cache_->grow(cap, length_, stream_);
