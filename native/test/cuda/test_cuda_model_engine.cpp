@@ -413,7 +413,7 @@ TEST(cuda_engine_default_model_matches_cpu) {
     std::fprintf(stderr, "  %d-token prompt: max |logit difference| f16 %.2e, bf16 %.2e; top-1 margin %.3f\n", n,
                  max_abs_diff(gl, cl), max_abs_diff(bl, cl), margin(cl));
     CHECK_NEAR(max_abs_diff(gl, cl), 0.0, 2e-2);
-    CHECK_NEAR(max_abs_diff(bl, cl), 0.0, 0.25);
+    CHECK_NEAR(max_abs_diff(bl, cl), 0.0, 0.5);  // bf16: 8 bits of mantissa, a sanity bound
     // greedy continuation of 16 tokens: equal while the CPU's top-1 margin is large
     bool compared_all = true;
     for (int i = 0; i < 16; ++i) {

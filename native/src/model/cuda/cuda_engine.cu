@@ -3,8 +3,8 @@
 // L = the last layer's FFN, the LM head, the argmax (writing the next token to device memory) and
 // the position's advance. The segments read the token and the position from device memory, so
 // each is captured once and replayed at every position. The attention calls between them take the
-// length as a host argument today; once they read it from device memory too, enqueue_step() as a
-// whole is what to capture (one graph a step).
+// length as a host argument today; once they read it from device memory too, run_step()'s loop as
+// a whole is what to capture (one graph a step).
 #include "model/cuda/cuda_engine.h"
 
 #include <algorithm>
@@ -78,6 +78,29 @@ struct Activations {
   }
 };
 
+// The engine's stream, timing events and pinned staging words; released last (and also when the
+// constructor fails after creating them).
+struct StreamResources {
+  cudaStream_t stream = nullptr;
+  cudaEvent_t start = nullptr, stop = nullptr;
+  int32_t* pinned = nullptr;  // [3]: token and position to upload, next token downloaded
+  StreamResources() {
+    ADAMAS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    ADAMAS_CUDA_CHECK(cudaEventCreate(&start));
+    ADAMAS_CUDA_CHECK(cudaEventCreate(&stop));
+    ADAMAS_CUDA_CHECK(cudaMallocHost(&pinned, 3 * sizeof(int32_t)));
+  }
+  ~StreamResources() {
+    if (stream) cudaStreamSynchronize(stream);
+    if (pinned) cudaFreeHost(pinned);
+    if (stop) cudaEventDestroy(stop);
+    if (start) cudaEventDestroy(start);
+    if (stream) cudaStreamDestroy(stream);
+  }
+  StreamResources(const StreamResources&) = delete;
+  StreamResources& operator=(const StreamResources&) = delete;
+};
+
 class CudaEngine final : public Engine {
  public:
   CudaEngine(const std::string& model, const EngineOptions& opts);
@@ -122,9 +145,10 @@ class CudaEngine final : public Engine {
   std::string device_name_;
   ModelConfig cfg_;
   DType wtype_ = DType::F16;
-  cudaStream_t stream_ = nullptr;
+  std::unique_ptr<StreamResources> res_;  // first: destroyed after everything that uses the stream
+  cudaStream_t stream_ = nullptr;         // res_'s, for short
   cudaEvent_t ev_start_ = nullptr, ev_stop_ = nullptr;
-  int32_t* pinned_ = nullptr;  // host [3]: token and position to upload, next token downloaded
+  int32_t* pinned_ = nullptr;
 
   DeviceWeights w_;
   std::unique_ptr<Rope> rope_;
@@ -183,10 +207,11 @@ CudaEngine::CudaEngine(const std::string& model, const EngineOptions& opts) {
                            " query heads per KV head are not supported by the CUDA engine (supported: 1 to 8)");
   validate(attn_, cfg_.head_dim, cfg_.n_layers);
 
-  ADAMAS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-  ADAMAS_CUDA_CHECK(cudaEventCreate(&ev_start_));
-  ADAMAS_CUDA_CHECK(cudaEventCreate(&ev_stop_));
-  ADAMAS_CUDA_CHECK(cudaMallocHost(&pinned_, 3 * sizeof(int32_t)));
+  res_ = std::make_unique<StreamResources>();
+  stream_ = res_->stream;
+  ev_start_ = res_->start;
+  ev_stop_ = res_->stop;
+  pinned_ = res_->pinned;
   w_ = synthetic ? random_weights(cfg_, wtype_, opts.seed, stream_) : upload_weights(*file, cfg_, wtype_, stream_);
   file.reset();
   rope_ = std::make_unique<Rope>(cfg_.rope, cfg_.head_dim, w_.rope_freqs.empty() ? nullptr : w_.rope_freqs.data());
@@ -211,10 +236,6 @@ CudaEngine::~CudaEngine() {
   if (stream_) cudaStreamSynchronize(stream_);
   drop_graphs();
   layers_.clear();
-  if (pinned_) cudaFreeHost(pinned_);
-  if (ev_start_) cudaEventDestroy(ev_start_);
-  if (ev_stop_) cudaEventDestroy(ev_stop_);
-  if (stream_) cudaStreamDestroy(stream_);
 }
 
 void CudaEngine::check_tokens(const int32_t* tokens, int n) const {
@@ -409,7 +430,7 @@ int32_t CudaEngine::prefill(const int32_t* tokens, int n, float* last_logits, fl
   check_tokens(tokens, n);
   use_device();
   const int start = length_, V = cfg_.vocab_size;
-  ensure_capacity(start + n, false);
+  ensure_capacity(start + n + 1, false);  // and room for the decode step that usually follows
   if (layers_stale_) rebuild_layers();
 
   if (tokens_.bytes() < size_t(n) * sizeof(int32_t)) tokens_ = DeviceBuffer(size_t(n) * sizeof(int32_t), "the prompt's tokens");
