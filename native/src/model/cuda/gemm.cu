@@ -32,11 +32,14 @@ cudaDataType_t cuda_type(DType t) {
   return CUDA_R_32F;
 }
 
-// The largest power of two (up to 256) dividing every address.
-unsigned common_alignment(const void* a, const void* b, const void* c) {
-  const uintptr_t bits = reinterpret_cast<uintptr_t>(a) | reinterpret_cast<uintptr_t>(b) | reinterpret_cast<uintptr_t>(c) | 256;
+// The largest power of two (up to 256) dividing an address.
+unsigned alignment_of(const void* p) {
+  const uintptr_t bits = reinterpret_cast<uintptr_t>(p) | 256;
   return unsigned(bits & (~bits + 1));
 }
+
+// The three alignments in one key: 9 bits each (powers of two up to 256).
+unsigned pack_alignments(unsigned w, unsigned x, unsigned out) { return w | x << 9 | out << 18; }
 
 std::string shape_text(int M, int N, int K, DType in, DType out) {
   return "[" + std::to_string(M) + " x " + std::to_string(K) + "] . [" + std::to_string(N) + " x " +
@@ -89,9 +92,11 @@ Gemm::Plan& Gemm::plan(DType out_type, DType in_type, int M, int N, int K, bool 
   ADAMAS_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
   const uint64_t ws = workspace_.bytes();
   cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
-  for (auto attr : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
-                    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES})
-    cublasLtMatmulPreferenceSetAttribute(pref, attr, &alignment, sizeof alignment);
+  const uint32_t align_w = alignment & 511, align_x = (alignment >> 9) & 511, align_out = alignment >> 18;
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align_w, sizeof align_w);
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &align_x, sizeof align_x);
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_out, sizeof align_out);
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_out, sizeof align_out);
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
   const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(static_cast<cublasLtHandle_t>(handle_), p->desc, p->a,
@@ -105,12 +110,12 @@ Gemm::Plan& Gemm::plan(DType out_type, DType in_type, int M, int N, int K, bool 
 }
 
 void Gemm::prepare(DType out_type, DType in_type, int M, int N, int K, bool accumulate) {
-  plan(out_type, in_type, M, N, K, accumulate, 256);
+  plan(out_type, in_type, M, N, K, accumulate, pack_alignments(256, 256, 256));
 }
 
 void Gemm::run(void* out, DType out_type, const void* x, const void* w, DType in_type, int M, int N, int K,
                bool accumulate) {
-  Plan& p = plan(out_type, in_type, M, N, K, accumulate, common_alignment(out, x, w));
+  Plan& p = plan(out_type, in_type, M, N, K, accumulate, pack_alignments(alignment_of(w), alignment_of(x), alignment_of(out)));
   const float alpha = 1.0f, beta = accumulate ? 1.0f : 0.0f;
   ADAMAS_CUBLAS_CHECK(cublasLtMatmul(static_cast<cublasLtHandle_t>(handle_), p.desc, &alpha, w, p.a, x, p.b, &beta,
                                      out, p.c, out, p.c, &p.algo, workspace_.get(), workspace_.bytes(), stream_));

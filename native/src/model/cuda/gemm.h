@@ -30,7 +30,7 @@ class Gemm {
 
  private:
   struct Plan;
-  using Key = std::tuple<int, int, int, int, int, bool, unsigned>;  // M, N, K, in, out, accumulate, alignment
+  using Key = std::tuple<int, int, int, int, int, bool, unsigned>;  // M, N, K, in, out, accumulate, alignments
   Plan& plan(DType out_type, DType in_type, int M, int N, int K, bool accumulate, unsigned alignment);
 
   cudaStream_t stream_;
