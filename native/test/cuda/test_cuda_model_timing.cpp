@@ -126,7 +126,8 @@ TEST(cuda_model_timing) {
       steps.push_back(e->last_decode_ms());
     }
     std::sort(steps.begin(), steps.end());
-    const double weights = 2.0 * 6.74e9, kv = 2.0 * 2 * 32 * 4096 * double(n);  // fp16 bytes read per token
+    // fp16 bytes read per token: the layers (6.476e9 parameters) and the LM head (32000 x 4096), the KV cache
+    const double weights = 2.0 * 6.607e9, kv = 2.0 * 2 * 32 * 4096 * double(n);
     std::fprintf(stderr,
                  "  llama2-7b fp16: prefill %d tokens %.3f s; decode step at %d: median %.3f ms (weights + KV %.1f GB: "
                  "%.2f ms at 4.3 TB/s)\n",
