@@ -1,4 +1,4 @@
-// Device helpers of the engine's kernels: conversions between fp32 and the 16-bit types, block
+// Device functions shared by the engine's kernels: conversions between fp32 and the 16-bit types, block
 // reductions, and the dispatch of a DType onto a C++ type.
 #pragma once
 #include <cuda_bf16.h>
