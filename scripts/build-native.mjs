@@ -2,7 +2,8 @@
 // Builds the native addon and the native test program with cmake-js into build/.
 // Environment: ADAMAS_CUDA=auto|on|off (default auto: CUDA sources are compiled when nvcc is found),
 // ADAMAS_CPU_ARCH (value for -march; default x86-64-v3 on CPUs with AVX2 and FMA, else the
-// compiler default), ADAMAS_CUDA_ARCHITECTURES (default "80;90"),
+// compiler default), ADAMAS_CUDA_ARCHITECTURES (default "80;90"), ADAMAS_CUBLAS_ROOT (a cuBLAS outside
+// the toolkit for the CUDA engine: the directory holding include/cublasLt.h and lib/libcublasLt.so*),
 // ADAMAS_BUILD_TYPE (Release|Debug|RelWithDebInfo).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -35,6 +36,7 @@ const defines = {
   ADAMAS_PACKAGE_VERSION: pkg.version,
   ...(process.env.ADAMAS_CPU_ARCH !== undefined && { ADAMAS_CPU_ARCH: process.env.ADAMAS_CPU_ARCH }),
   ...(process.env.ADAMAS_CUDA_ARCHITECTURES && { ADAMAS_CUDA_ARCHITECTURES: process.env.ADAMAS_CUDA_ARCHITECTURES }),
+  ...(process.env.ADAMAS_CUBLAS_ROOT && { ADAMAS_CUBLAS_ROOT: process.env.ADAMAS_CUBLAS_ROOT }),
 };
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
 const args = [cmakeJs, 'compile', '--out', 'build', '--parallel', String(availableParallelism())];
