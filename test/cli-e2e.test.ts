@@ -47,7 +47,7 @@ async function expectUsage(args: string[], message: string | RegExp, env: Record
 }
 
 describe('bad input: exit code 2, a clear message, nothing written', () => {
-  it('an unknown method', () => expectUsage(['passkey', '--methods', 'full,magic'], "unknown value 'magic' (expected full, streaming, quest, adamas)"));
+  it('an unknown method', () => expectUsage(['passkey', '--methods', 'full,magic'], "unknown value 'magic' (expected full, streaming, quest, adamas, oracle)"));
   it('an unknown flag', () => expectUsage(['passkey', '--frobnicate'], "unknown option '--frobnicate'"));
   it('a budget that is not a positive integer', async () => {
     await expectUsage(['passkey', '--budgets', '64,1.5'], "'1.5' is not a positive integer");

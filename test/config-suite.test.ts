@@ -40,7 +40,7 @@ describe('the common part of a suite', () => {
     expect(msg).toMatch(/^x\.json is invalid:/);
     expect(msg).toContain("/name: must match pattern");
     expect(msg).toContain("/budgets/1: must be >= 1 (rule 'minimum')");
-    expect(msg).toContain('/methods/1: must be equal to one of the allowed values ("full", "streaming", "quest", "adamas")');
+    expect(msg).toContain('/methods/1: must be equal to one of the allowed values ("full", "streaming", "quest", "adamas", "oracle")');
     expect(msg).toContain('/knobs/bits: must be equal to one of the allowed values (1, 2, 3)');
     expect(msg).toContain("/knobs/hadamard: must be boolean (rule 'type')");
     expect(msg).toContain("/tasks/0/budgets: must NOT have fewer than 1 items (rule 'minItems')");
