@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../core/errors.js';
 import { resultColumns, type ResultRow } from './columns.js';
-import { latestEntries, readJournal, type JournalEntry } from './journal.js';
+import { latestEntries, readJournalFile, type JournalEntry } from './journal.js';
 import { readMeta, type RunMeta } from './meta.js';
 import type { Job } from '../core/job.js';
 import { runPath } from './rundir.js';
@@ -44,21 +44,53 @@ export interface RunData {
   meta: RunMeta;
   /** Rows of the jobs whose latest journal line is ok. */
   rows: ResultRow[];
-  /** Every journal line, in order (a retried job appears more than once). */
+  /** Every readable journal line, in order (a retried job appears more than once). */
   journal: JournalEntry[];
   /** The latest journal line of each job. */
   latest: Map<string, JournalEntry>;
+  /** 1-based numbers of journal lines that could not be read (their jobs count as not run). */
+  unreadableJournalLines: number[];
+}
+
+/**
+ * The rows each journal line vouches for: those of its job among the bytes of results.csv between
+ * the line before it and its own csvBytes (its last `rows` of them), for the latest line of each
+ * job when it is ok. Rows no readable line vouches for (a crash before the journal line, a line
+ * that was garbled) are never read, so a job run again is never counted twice.
+ */
+function vouchedRows(path: string, journal: readonly JournalEntry[], latest: ReadonlyMap<string, JournalEntry>): ResultRow[] {
+  const buf = readFileSync(path);
+  const headerEnd = buf.indexOf(0x0a) + 1;
+  if (headerEnd === 0) return [];
+  parseRows(buf.subarray(0, headerEnd).toString('utf8'), path); // the header has every column
+  const columns = buf.subarray(0, headerEnd - 1).toString('utf8').replace(/\r$/, '').split(',');
+  const out: ResultRow[] = [];
+  let start = headerEnd;
+  for (const e of journal) {
+    const end = Math.min(e.csvBytes, buf.length);
+    if (e.status === 'ok' && e.rows > 0 && latest.get(e.jobId) === e && end > start) {
+      let records: Record<string, string>[];
+      try {
+        records = parse(buf.subarray(start, end), { columns, skip_empty_lines: true, relax_column_count: false }) as Record<string, string>[];
+      } catch (err) {
+        throw new UsageError(`${path}: the rows of job ${e.jobId} (bytes ${start}..${end}) are not valid CSV: ${(err as Error).message}`,
+          'results.csv was changed after the run wrote it');
+      }
+      const mine = records.filter((r) => r.job_id === e.jobId).slice(-e.rows);
+      out.push(...mine.map((r) => Object.fromEntries(resultColumns.map((c) => [c, r[c]])) as ResultRow));
+    }
+    start = Math.max(start, e.csvBytes);
+  }
+  return out;
 }
 
 export function readRun(dir: string): RunData {
   const meta = readMeta(dir);
-  const journal = readJournal(runPath(dir, 'journal'));
+  const { entries: journal, unreadable } = readJournalFile(runPath(dir, 'journal'));
   const latest = latestEntries(journal);
-  const limit = journal.length ? journal[journal.length - 1].csvBytes : 0;
   const csv = runPath(dir, 'results');
-  const all = journal.length && existsSync(csv) ? readResultsFile(csv, { maxBytes: limit }) : [];
-  const rows = all.filter((r) => latest.get(r.job_id)?.status === 'ok');
-  return { dir, meta, rows, journal, latest };
+  const rows = journal.length && existsSync(csv) ? vouchedRows(csv, journal, latest) : [];
+  return { dir, meta, rows, journal, latest, unreadableJournalLines: unreadable };
 }
 
 /** The jobs of a run (jobs.jsonl). */
