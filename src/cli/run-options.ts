@@ -24,6 +24,14 @@ export interface RunFlags extends ModelFlags {
   dataDir?: string;
   measureRecall?: boolean;
   recordSelection?: boolean;
+  jobTimeout?: number;
+}
+
+/** Seconds: a positive number. */
+export function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`'${value}' is not a positive number of seconds`);
+  return n;
 }
 
 /** "0,1" -> [0, 1]: GPU indices. */
@@ -52,7 +60,8 @@ export function addRunOptions(cmd: Command, opts: { methods?: boolean } = {}): C
     .option('--dry-run', 'print the job plan and its size, load nothing, run nothing', false)
     .option('--data-dir <dir>', 'root of the local data sets (env ADAMAS_BENCH_DATA)')
     .option('--measure-recall', 'also report, per job, the share of the full-attention softmax mass on the selected tokens (records per step, layer and head in <run>/records/)', false)
-    .option('--record-selection', 'also keep the selected token positions of every step, layer and head in <run>/records/', false);
+    .option('--record-selection', 'also keep the selected token positions of every step, layer and head in <run>/records/', false)
+    .option('--job-timeout <s>', "seconds a worker may stay silent during a job before it counts as hung and is killed (default: 10x the job's estimate, at least 60)", positiveSeconds);
 }
 
 /** Whether the user gave the option (on the command line or through its environment variable). */
@@ -83,6 +92,7 @@ export function runSettings(cmd: Command, flags: RunFlags): { overrides: SuiteOv
     ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }),
     ...(flags.cacheDir !== undefined && { cacheDir: flags.cacheDir }),
     ...(flags.threads !== undefined && { threads: flags.threads }),
+    ...(flags.jobTimeout !== undefined && { jobTimeout: flags.jobTimeout }),
     ...(flags.measureRecall && { measureRecall: true }),
     ...(flags.recordSelection && { recordSelection: true }),
   };

@@ -23,6 +23,22 @@ export class UsageError extends HarnessError {
 
 const nativeUsageCodes = new Set(['ERR_INVALID_OPTION', 'ERR_GGUF', 'ERR_UNSUPPORTED_MODEL']);
 
+/** The code a worker gives a job that failed on bad input (a UsageError inside the job). */
+export const usageErrorCode = 'ERR_USAGE';
+
+/** Whether a job that failed with `code` would fail the same way when run again (bad input, a
+ *  model the engine refuses): resuming cannot fix it, the input must change. */
+export function isPermanentFailure(code: string | undefined): boolean {
+  return code !== undefined && (code === usageErrorCode || nativeUsageCodes.has(code));
+}
+
+/** The code to report for an error thrown inside a job: its own, or ERR_USAGE for bad input. */
+export function failureCodeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string') return code;
+  return err instanceof HarnessError && err.exitCode === 2 ? usageErrorCode : undefined;
+}
+
 /** Exit code for any thrown value: native option/model errors count as bad input. */
 export function exitCodeOf(err: unknown): number {
   if (err instanceof HarnessError) return err.exitCode;

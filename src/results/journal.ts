@@ -1,6 +1,5 @@
 // The journal: one JSON line per finished job, appended and fsynced right after the job's rows.
 import { existsSync, readFileSync } from 'node:fs';
-import { HarnessError } from '../core/errors.js';
 
 export interface JournalEntry {
   jobId: string;
@@ -22,21 +21,46 @@ export interface JournalEntry {
   device: string;
 }
 
-/** The journal's lines; a torn last line (a crash mid-write) is ignored, any other bad line is an error. */
-export function readJournal(path: string): JournalEntry[] {
-  if (!existsSync(path)) return [];
-  const lines = readFileSync(path, 'utf8').split('\n');
-  const out: JournalEntry[] = [];
-  lines.forEach((line, i) => {
+export interface JournalRead {
+  entries: JournalEntry[];
+  /** 1-based numbers of the lines that could not be read (torn, garbled, or out of order). */
+  unreadable: number[];
+}
+
+function isEntry(v: unknown): v is JournalEntry {
+  const e = v as Partial<JournalEntry> | null;
+  return typeof e === 'object' && e !== null && typeof e.jobId === 'string' && e.jobId !== '' &&
+    (e.status === 'ok' || e.status === 'failed') && typeof e.rows === 'number' &&
+    typeof e.csvBytes === 'number' && Number.isFinite(e.csvBytes) && e.csvBytes >= 0;
+}
+
+/**
+ * The journal's readable lines and the numbers of the others. A line that is not a journal entry
+ * (a crash mid-write, two writers interleaved), or whose csvBytes goes back before the line above,
+ * counts as no line: its job is not done and is run again by a resume.
+ */
+export function readJournalFile(path: string): JournalRead {
+  if (!existsSync(path)) return { entries: [], unreadable: [] };
+  const entries: JournalEntry[] = [];
+  const unreadable: number[] = [];
+  readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
+    let value: unknown;
     try {
-      out.push(JSON.parse(line) as JournalEntry);
+      value = JSON.parse(line);
     } catch {
-      const isLast = lines.slice(i + 1).every((l) => l.trim() === '');
-      if (!isLast) throw new HarnessError(`${path}:${i + 1}: not a JSON line; the journal is damaged`);
+      value = undefined;
     }
+    const last = entries.at(-1);
+    if (isEntry(value) && (!last || value.csvBytes >= last.csvBytes)) entries.push(value);
+    else unreadable.push(i + 1);
   });
-  return out;
+  return { entries, unreadable };
+}
+
+/** The journal's readable lines (see readJournalFile). */
+export function readJournal(path: string): JournalEntry[] {
+  return readJournalFile(path).entries;
 }
 
 /** The latest entry of each job. */

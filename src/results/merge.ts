@@ -3,7 +3,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { makeDirectory } from '../core/files.js';
+import { RunLock } from './lock.js';
 import { writeMeta, type RunMeta } from './meta.js';
+import { runFiles } from './rundir.js';
 import { readJobs, readRun, type RunData } from './read.js';
 import { RunWriter } from './write.js';
 
@@ -50,6 +53,19 @@ export function mergeRuns(dirs: readonly string[], out: string, commandLine: str
 
   const runId = basename(resolve(out));
   const allJobs = runs.flatMap((r) => r.jobs);
+  makeDirectory(out);
+  const lock = RunLock.acquire(out, commandLine, (m) => process.stderr.write(`${m}\n`));
+  try {
+    if (readdirSync(out).some((f) => f !== runFiles.lock)) throw new UsageError(`${out} already exists and is not empty; choose another --out`);
+    return writeMerged(runs, out, runId, allJobs, count, shardOwner, commandLine, argv);
+  } finally {
+    lock.release();
+  }
+}
+
+function writeMerged(runs: { data: RunData; jobs: ReturnType<typeof readJobs> }[], out: string, runId: string, allJobs: ReturnType<typeof readJobs>,
+  count: number | undefined, shardOwner: Map<number, string>, commandLine: string, argv: string[]): MergeResult {
+  const first = runs[0].data;
   const writer = RunWriter.create(out, runId, allJobs);
   let ok = 0;
   let failed = 0;

@@ -1,9 +1,10 @@
 // meta.json: where every number of a run comes from. Written when the run starts, updated when a
 // worker reports its model and when the run ends (atomically: temp file, fsync, rename).
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { execa } from 'execa';
 import { UsageError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/files.js';
 import type { Suite } from '../config/suite.js';
 import { packageRoot } from '../config/defaults.js';
 import type { BuildInfo } from '../native/addon.js';
@@ -40,7 +41,7 @@ export interface RunMeta {
   shard: Shard | null;
   plan: { hash: string; totalJobs: number; jobsInRun: number; skippedAboveLength: number };
   /** Options that shape the run beside the suite (device request, selected tasks, data dir). */
-  options: { device: string; devices?: number[]; tasks?: string[]; dataDir?: string; threads?: number };
+  options: { device: string; devices?: number[]; tasks?: string[]; dataDir?: string; threads?: number; jobTimeout?: number };
   /** The suite as run: the file with every command-line override applied (resume re-plans from it). */
   suiteDefinition: Suite;
   startedAt: string;
@@ -52,13 +53,7 @@ export interface RunMeta {
 }
 
 export function writeMeta(dir: string, meta: RunMeta): void {
-  const path = runPath(dir, 'meta');
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
-  writeSync(fd, `${JSON.stringify(meta, null, 2)}\n`);
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
+  writeFileAtomic(runPath(dir, 'meta'), `${JSON.stringify(meta, null, 2)}\n`);
 }
 
 export function readMeta(dir: string): RunMeta {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../core/errors.js';
 import { resultColumns, type ResultRow } from './columns.js';
-import { latestEntries, readJournal, type JournalEntry } from './journal.js';
+import { latestEntries, readJournalFile, type JournalEntry } from './journal.js';
 import { readMeta, type RunMeta } from './meta.js';
 import type { Job } from '../core/job.js';
 import { runPath } from './rundir.js';
@@ -44,21 +44,64 @@ export interface RunData {
   meta: RunMeta;
   /** Rows of the jobs whose latest journal line is ok. */
   rows: ResultRow[];
-  /** Every journal line, in order (a retried job appears more than once). */
+  /** Every readable journal line, in order (a retried job appears more than once). */
   journal: JournalEntry[];
   /** The latest journal line of each job. */
   latest: Map<string, JournalEntry>;
+  /** 1-based numbers of journal lines that could not be read (their jobs count as not run). */
+  unreadableJournalLines: number[];
+}
+
+/**
+ * The rows each journal line vouches for: for the latest line of each job, when it is ok, the last
+ * `rows` rows of its job written before its csvBytes. Rows no readable line vouches for (a crash
+ * before the journal line, a line that was garbled, an earlier attempt of a job run again) are
+ * never read, so a job is never counted twice.
+ */
+function vouchedRows(path: string, journal: readonly JournalEntry[], latest: ReadonlyMap<string, JournalEntry>): ResultRow[] {
+  const buf = readFileSync(path);
+  const headerEnd = buf.indexOf(0x0a) + 1;
+  if (headerEnd === 0) return [];
+  parseRows(buf.subarray(0, headerEnd).toString('utf8'), path); // the header has every column
+  const columns = buf.subarray(0, headerEnd - 1).toString('utf8').replace(/\r$/, '').split(',');
+  // the file cut at every journal line's csvBytes: a row's end is the first cut after it
+  const rows: { row: Record<string, string>; end: number }[] = [];
+  let start = headerEnd;
+  for (const e of journal) {
+    const end = Math.min(e.csvBytes, buf.length);
+    if (end <= start) continue;
+    let records: Record<string, string>[];
+    try {
+      records = parse(buf.subarray(start, end), { columns, skip_empty_lines: true, relax_column_count: false }) as Record<string, string>[];
+    } catch (err) {
+      throw new UsageError(`${path}: bytes ${start}..${end} are not valid CSV rows: ${(err as Error).message}`,
+        'results.csv was changed after the run wrote it');
+    }
+    for (const row of records) rows.push({ row, end });
+    start = end;
+  }
+  const byJob = new Map<string, number[]>();
+  rows.forEach(({ row }, i) => {
+    const list = byJob.get(row.job_id);
+    if (list) list.push(i);
+    else byJob.set(row.job_id, [i]);
+  });
+  const keep = new Set<number>();
+  for (const e of latest.values()) {
+    if (e.status !== 'ok' || e.rows <= 0) continue;
+    const mine = (byJob.get(e.jobId) ?? []).filter((i) => rows[i]!.end <= e.csvBytes);
+    for (const i of mine.slice(-e.rows)) keep.add(i);
+  }
+  return rows.filter((_, i) => keep.has(i)).map(({ row }) => Object.fromEntries(resultColumns.map((c) => [c, row[c]])) as ResultRow);
 }
 
 export function readRun(dir: string): RunData {
   const meta = readMeta(dir);
-  const journal = readJournal(runPath(dir, 'journal'));
+  const { entries: journal, unreadable } = readJournalFile(runPath(dir, 'journal'));
   const latest = latestEntries(journal);
-  const limit = journal.length ? journal[journal.length - 1].csvBytes : 0;
   const csv = runPath(dir, 'results');
-  const all = journal.length && existsSync(csv) ? readResultsFile(csv, { maxBytes: limit }) : [];
-  const rows = all.filter((r) => latest.get(r.job_id)?.status === 'ok');
-  return { dir, meta, rows, journal, latest };
+  const rows = journal.length && existsSync(csv) ? vouchedRows(csv, journal, latest) : [];
+  return { dir, meta, rows, journal, latest, unreadableJournalLines: unreadable };
 }
 
 /** The jobs of a run (jobs.jsonl). */

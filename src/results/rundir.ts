@@ -5,11 +5,14 @@
 //   <dir>/jobs.jsonl      the jobs of this run (the plan, after --shard), one JSON object a line
 //   <dir>/meta.json       provenance: git commit, command line, versions, device, model sha256, seeds
 //   <dir>/logs/worker-<n>.log   stderr of each worker process
+//   <dir>/run.lock        while a run writes the directory: its pid, host, start time (results/lock.ts)
 //
 // The journal rule: a job's rows count only when its latest journal line says 'ok', and only the
 // first `csvBytes` bytes of results.csv (as recorded by the last journal line) are read. Rows
 // written by a job whose journal line never came (a crash in between) are thus ignored, and a
-// resumed run cuts them off before appending.
+// resumed run cuts them off before appending. A journal line that cannot be read (torn by a crash,
+// or garbled) counts as no line: its job is not done, and its rows are not read (read.ts takes, for
+// a job's latest line, only the last `rows` rows of that job before the line's csvBytes).
 import { join } from 'node:path';
 
 export const runFiles = {
@@ -18,6 +21,7 @@ export const runFiles = {
   jobs: 'jobs.jsonl',
   meta: 'meta.json',
   logs: 'logs',
+  lock: 'run.lock',
 } as const;
 
 export function runPath(dir: string, file: keyof typeof runFiles): string {

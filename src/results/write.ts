@@ -1,9 +1,10 @@
 // Writing a run: each finished job appends its rows to results.csv and then one line to the
 // journal, each write followed by fsync, so a crash, Ctrl-C or kill -9 loses no finished job.
 // results.csv is never rewritten; resuming only cuts off rows that no journal line vouches for.
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { HarnessError } from '../core/errors.js';
+import { appendSynced, makeDirectory, openFile, withFile } from '../core/files.js';
 import { knobCells, methodLabel } from '../methods/spec.js';
 import { caseString, jobLabel, type Job, type Measurement } from '../core/job.js';
 import { resultColumns, type ResultRow } from './columns.js';
@@ -59,13 +60,6 @@ export interface FinishedJob {
   seconds: number;
 }
 
-function appendSynced(fd: number, text: string): void {
-  const buf = Buffer.from(text, 'utf8');
-  let off = 0;
-  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-  fsyncSync(fd);
-}
-
 export class RunWriter {
   private constructor(
     readonly dir: string,
@@ -76,13 +70,17 @@ export class RunWriter {
 
   /** A new run directory: results.csv with its header, an empty journal, the plan. */
   static create(dir: string, runId: string, jobs: readonly Job[]): RunWriter {
-    mkdirSync(runPath(dir, 'logs'), { recursive: true });
-    const jobsFd = openSync(runPath(dir, 'jobs'), 'wx');
-    appendSynced(jobsFd, jobs.map((j) => JSON.stringify(j)).join('\n') + (jobs.length ? '\n' : ''));
-    closeSync(jobsFd);
-    const csvFd = openSync(runPath(dir, 'results'), 'wx');
-    appendSynced(csvFd, csvHeader);
-    const journalFd = openSync(runPath(dir, 'journal'), 'wx');
+    makeDirectory(runPath(dir, 'logs'));
+    const jobsPath = runPath(dir, 'jobs');
+    const jobsFd = openFile(jobsPath, 'wx');
+    try {
+      appendSynced(jobsFd, jobs.map((j) => JSON.stringify(j)).join('\n') + (jobs.length ? '\n' : ''), jobsPath);
+    } finally {
+      closeSync(jobsFd);
+    }
+    const csvFd = openFile(runPath(dir, 'results'), 'wx');
+    appendSynced(csvFd, csvHeader, runPath(dir, 'results'));
+    const journalFd = openFile(runPath(dir, 'journal'), 'wx');
     return new RunWriter(dir, runId, csvFd, journalFd);
   }
 
@@ -95,23 +93,29 @@ export class RunWriter {
     const csvPath = runPath(dir, 'results');
     if (!existsSync(csvPath) || !existsSync(journalPath)) throw new HarnessError(`${dir} has no results.csv or journal.jsonl; it is not a run directory`);
     const journal = readJournal(journalPath);
-    const journalFd = openSync(journalPath, 'r+');
-    const jtext = readFileSync(journalPath, 'utf8');
-    if (jtext.length && !jtext.endsWith('\n')) ftruncateSync(journalFd, Buffer.byteLength(jtext.slice(0, jtext.lastIndexOf('\n') + 1)));
-    closeSync(journalFd);
+    // a torn last line (no newline after it) is cut off, so that the next line starts a line
+    const jtext = readFileSync(journalPath);
+    if (jtext.length && jtext[jtext.length - 1] !== 0x0a) {
+      const journalFd = openFile(journalPath, 'r+');
+      try {
+        withFile('truncate', journalPath, () => ftruncateSync(journalFd, jtext.lastIndexOf(0x0a) + 1));
+      } finally {
+        closeSync(journalFd);
+      }
+    }
     const limit = journal.length ? journal[journal.length - 1].csvBytes : Buffer.byteLength(csvHeader);
-    const csvFd = openSync(csvPath, 'r+');
-    const size = fstatSync(csvFd).size;
-    if (size < limit) {
+    const csvFd = openFile(csvPath, 'r+');
+    try {
+      const size = fstatSync(csvFd).size;
+      if (size < limit) throw new HarnessError(`${csvPath} holds ${size} bytes but the journal vouches for ${limit}; the run directory is damaged`);
+      if (size > limit) withFile('truncate', csvPath, () => {
+        ftruncateSync(csvFd, limit);
+        fsyncSync(csvFd);
+      });
+    } finally {
       closeSync(csvFd);
-      throw new HarnessError(`${csvPath} holds ${size} bytes but the journal vouches for ${limit}; the run directory is damaged`);
     }
-    if (size > limit) {
-      ftruncateSync(csvFd, limit);
-      fsyncSync(csvFd);
-    }
-    closeSync(csvFd);
-    return new RunWriter(dir, runId, openSync(csvPath, 'a'), openSync(journalPath, 'a'));
+    return new RunWriter(dir, runId, openFile(csvPath, 'a'), openFile(journalPath, 'a'));
   }
 
   /** Appends a finished job: its rows (ok jobs), then its journal line. Returns the journal entry. */
@@ -129,7 +133,7 @@ export class RunWriter {
   /** Appends rows as they are (merge) and the job's journal line. */
   appendRows(job: Pick<Job, 'id' | 'task'> & Partial<Job>, rows: readonly ResultRow[],
     e: Pick<JournalEntry, 'status' | 'seconds' | 'device' | 'error' | 'code'> & { label?: string; finishedAt?: string }): JournalEntry {
-    if (rows.length) appendSynced(this.csvFd, rowsToCsv(rows));
+    if (rows.length) appendSynced(this.csvFd, rowsToCsv(rows), runPath(this.dir, 'results'));
     const entry: JournalEntry = {
       jobId: job.id,
       status: e.status,
@@ -143,7 +147,7 @@ export class RunWriter {
       label: e.label ?? (job.method ? jobLabel(job as Job) : job.id),
       device: e.device,
     };
-    appendSynced(this.journalFd, `${JSON.stringify(entry)}\n`);
+    appendSynced(this.journalFd, `${JSON.stringify(entry)}\n`, runPath(this.dir, 'journal'));
     return entry;
   }
 

@@ -7,7 +7,7 @@ import type { MethodVariant, Suite } from '../config/suite.js';
 import { invalid, schemaProblems } from '../config/validate.js';
 import { UsageError } from '../core/errors.js';
 import type { TaskName } from '../core/job.js';
-import { knobs } from '../methods/knobs.js';
+import { specProblems } from '../methods/knobs.js';
 import { makeSpec, methodLabel, type MethodSpec } from '../methods/spec.js';
 import { findRegistryModel } from '../model/catalog.js';
 import { requireTask, type TaskRegistry } from '../tasks/task-registry.js';
@@ -85,10 +85,7 @@ export function expandSuite(
       const label = methodLabel(spec);
       if (seen.has(label)) problems.push(`${where || '(root)'}: method '${label}' appears twice (method labels must be unique per task)`);
       seen.add(label);
-      for (const k of knobs) {
-        const broken = k.appliesTo(spec) ? k.check?.(spec) : undefined;
-        if (broken) problems.push(`${where || '(root)'}: '${label}' ${broken}`);
-      }
+      for (const broken of specProblems(spec)) problems.push(`${where ? `${where}: ` : ''}'${label}' ${broken}`);
     }
     out.push({
       index,

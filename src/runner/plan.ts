@@ -3,7 +3,6 @@
 import { HarnessError, UsageError } from '../core/errors.js';
 import { jobId, sha256Hex, type Job } from '../core/job.js';
 import { methodLabel } from '../methods/spec.js';
-import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { ExpandedTask } from './expand.js';
 
 /** Identifies a plan: the hash of its sorted job ids (shards of one plan share it). */
@@ -69,15 +68,4 @@ export function planJobs(suiteName: string, tasks: readonly ExpandedTask[], ctx:
     throw new UsageError(belowBudget.slice(0, 8).join('\n') + (belowBudget.length > 8 ? `\n(and ${belowBudget.length - 8} more)` : ''),
       'a budget must not exceed the context length: drop that budget or ask for longer lengths');
   return { jobs, hash: planHash(jobs), skippedAboveLength, duplicates };
-}
-
-/** Sum of the task modules' estimates of the jobs on `device`, when every task gives one (--dry-run). */
-export function estimatePlan(jobs: readonly Job[], registry: TaskRegistry, device: 'cpu' | 'cuda'): number | undefined {
-  let sum = 0;
-  for (const j of jobs) {
-    const est = registry[j.task]?.estimateSeconds;
-    if (!est) return undefined;
-    sum += est(j, device);
-  }
-  return sum;
 }

@@ -1,12 +1,19 @@
 // The stages of a run before anything is written: plan it (device, data directory, the suite
-// expanded and planned, the shard taken), then, unless it is a dry run, check that it can start
-// (worker slots, readable model files). Any problem here leaves nothing behind.
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+// expanded and planned, the shard taken), then, unless it is a dry run, check that it can start:
+// worker slots, a run directory that can be created (or one to continue), model files that are
+// what they claim (the pinned sha256) and that the engine can load, the method knobs against each
+// model, and the jobs against their data. Any problem here exits 2 and leaves nothing behind.
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Job } from '../core/job.js';
+import { specProblems } from '../methods/knobs.js';
+import { methodLabel } from '../methods/spec.js';
 import { cachedPath, findRegistryModel, isCached, resolveModel } from '../model/catalog.js';
-import { loadAddon, readGgufMetadata, type BuildInfo } from '../native/addon.js';
+import { engineRefusals, modelFacts, type ModelFacts } from '../model/model-facts.js';
+import { Tokenizer } from '../model/tokenizer.js';
+import { loadAddon, readGgufMetadata, type BuildInfo, type GgufInfo } from '../native/addon.js';
+import { defaultRunDir } from '../results/rundir.js';
 import { needsModel } from '../tasks/task-registry.js';
 import { resolveDevice, workerSlots, type Device, type WorkerSlot } from './device.js';
 import { expandSuite, type ExpandedTask } from './expand.js';
@@ -30,6 +37,9 @@ export interface RunnableRun extends PlannedRun {
   slots: WorkerSlot[];
   /** Whether the workers load a model (some task of the jobs needs one). */
   loadModel: boolean;
+  /** The run directory: to create (it does not exist or is empty), or to continue (resume). */
+  dir: string;
+  resuming: boolean;
 }
 
 function buildInfoOrUndefined(): BuildInfo | undefined {
@@ -84,22 +94,100 @@ export function planRun(req: RunRequest): PlannedRun {
   return { info, device, ...(dataDir !== undefined && { dataDir }), tasks, plan, jobs: shardJobs(plan.jobs, o.shard) };
 }
 
-/** The checks of a run that is to start: jobs in the shard, worker slots, model files that read. */
+/** The run directory of the request: --resume's (or --out's with a bare --resume), else --out, else
+ *  results/runs/<suite>-<UTC time>. */
+function runDirectoryOf(req: RunRequest): { dir: string; resuming: boolean } {
+  const o = req.options;
+  if (o.resume === undefined) return { dir: o.out ?? defaultRunDir(req.suite.name), resuming: false };
+  if (o.resume === true && !o.out) throw new UsageError('--resume needs the run directory: --resume <dir>, or --out <dir> --resume');
+  const dir = o.resume === true ? o.out! : o.resume;
+  if (o.out && o.resume !== true && resolve(o.out) !== resolve(dir))
+    throw new UsageError(`--out ${o.out} and --resume ${dir} name different directories`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--resume ${dir}: no such run directory`);
+  return { dir, resuming: true };
+}
+
+/** A new run directory must be empty or creatable: its nearest existing ancestor a writable directory. */
+function checkCreatable(dir: string): void {
+  const abs = resolve(dir);
+  if (existsSync(abs)) {
+    if (!statSync(abs).isDirectory()) throw new UsageError(`--out ${dir} exists and is not a directory`);
+    if (readdirSync(abs).length > 0)
+      throw new UsageError(`${dir} already exists and is not empty`, `choose another --out, or continue that run with --resume ${dir}`);
+    try {
+      accessSync(abs, constants.W_OK | constants.X_OK);
+    } catch (err) {
+      throw new UsageError(`--out ${dir} is not writable (${(err as NodeJS.ErrnoException).code})`);
+    }
+    return;
+  }
+  let parent = dirname(abs);
+  while (!existsSync(parent)) parent = dirname(parent);
+  if (!statSync(parent).isDirectory()) throw new UsageError(`--out ${dir} cannot be created: ${parent} is not a directory`);
+  try {
+    accessSync(parent, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new UsageError(`--out ${dir} cannot be created: ${parent} is not writable (${(err as NodeJS.ErrnoException).code})`);
+  }
+}
+
+/**
+ * Each model of the jobs: resolved (fetched, or fetched again when the cached file is corrupt),
+ * its header read, refused when the engine could not load it, and every method spec of its jobs
+ * checked against it (layers, head_dim). Returns the facts and the header metadata.
+ */
+async function checkModels(jobs: readonly Job[], cache: string | undefined):
+  Promise<Map<string, { facts: ModelFacts; metadata: GgufInfo['metadata'] }>> {
+  const out = new Map<string, { facts: ModelFacts; metadata: GgufInfo['metadata'] }>();
+  for (const model of new Set(jobs.map((j) => j.model))) {
+    const { path } = await resolveModel(model, { cache });
+    let facts: ModelFacts;
+    let metadata: GgufInfo['metadata'];
+    try {
+      const info = readGgufMetadata(path);
+      facts = modelFacts(info);
+      metadata = info.metadata;
+    } catch (err) {
+      throw new UsageError(`model '${model}' (${path}) cannot be read: ${(err as Error).message}`);
+    }
+    const refusals = engineRefusals(facts);
+    if (refusals.length) throw new UsageError(`model '${model}' (${path}) cannot be loaded by the engine:\n  ${refusals.join('\n  ')}`,
+      'convert it to one of the supported types (e.g. llama.cpp\'s llama-quantize to Q8_0 or Q4_0), or pick another --model');
+    const problems = new Set<string>();
+    for (const job of jobs)
+      if (job.model === model)
+        for (const broken of specProblems(job.method, facts)) problems.add(`'${methodLabel(job.method)}' ${broken}`);
+    if (problems.size) throw new UsageError(`the methods do not fit model '${model}' (${facts.layers ?? '?'} layers, head_dim ${facts.headDim ?? '?'}):\n  ${[...problems].join('\n  ')}`);
+    out.set(model, { facts, metadata });
+  }
+  return out;
+}
+
+/** The checks of a run that is to start: jobs in the shard, worker slots, the run directory, model
+ *  files, knobs against the models, jobs against their data. */
 export async function preflight(run: PlannedRun, req: RunRequest): Promise<RunnableRun> {
   const o = req.options;
   if (run.jobs.length === 0) throw new UsageError(`shard ${o.shard?.index}/${o.shard?.count} has no job (the plan has ${run.plan.jobs.length})`);
   const slots = workerSlots(run.device, run.info, o.devices);
+  const { dir, resuming } = runDirectoryOf(req);
+  if (!resuming) checkCreatable(dir);
   const loadModel = needsModel(req.registry, new Set(run.jobs.map((j) => j.task)));
   if (loadModel) {
-    // a missing or broken model file is bad input: say so before anything is written
-    for (const model of new Set(run.jobs.map((j) => j.model))) {
-      const { path } = await resolveModel(model, { cache: o.cacheDir });
-      try {
-        readGgufMetadata(path);
-      } catch (err) {
-        throw new UsageError(`model '${model}' (${path}) cannot be read: ${(err as Error).message}`);
+    const models = await checkModels(run.jobs, o.cacheDir);
+    const tokenizers = new Map<string, Tokenizer>();
+    const tokenizer = (model: string): Tokenizer => {
+      let t = tokenizers.get(model);
+      if (!t) {
+        const m = models.get(model);
+        if (!m) throw new Error(`no model '${model}' among the jobs' models`);
+        tokenizers.set(model, (t = new Tokenizer(m.metadata, { source: m.facts.path })));
       }
+      return t;
+    };
+    for (const task of new Set(run.jobs.map((j) => j.task))) {
+      const check = req.registry[task]?.checkJobs;
+      if (check) await check(run.jobs.filter((j) => j.task === task), { dataDir: run.dataDir, tokenizer });
     }
   }
-  return { ...run, slots, loadModel };
+  return { ...run, slots, loadModel, dir, resuming };
 }

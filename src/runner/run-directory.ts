@@ -1,15 +1,18 @@
-// The run directory of a run: created, or continued (--resume). Everything about resuming is
-// here: the request a bare `run --resume <dir>` rebuilds from meta.json, and the checks and
-// bookkeeping of continuing a directory (same plan, same shard, only the jobs not yet ok).
-import { appendFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+// The run directory of a run: created, or continued (--resume), and locked while the run writes it
+// (results/lock.ts: a second writer is refused). Everything about resuming is here: the request a
+// bare `run --resume <dir>` rebuilds from meta.json, and the checks and bookkeeping of continuing
+// a directory (same plan, same shard, only the jobs not yet ok).
+import { closeSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { validateSuite, type Suite } from '../config/suite.js';
 import { UsageError } from '../core/errors.js';
+import { appendSynced, makeDirectory, openFile } from '../core/files.js';
 import type { Job, TaskName } from '../core/job.js';
-import { okJobIds, readJournal } from '../results/journal.js';
+import { okJobIds, readJournalFile } from '../results/journal.js';
+import { RunLock } from '../results/lock.js';
 import { gitInfo, packageInfo, readMeta, shellLine, writeMeta, type RunMeta } from '../results/meta.js';
 import { readJobs } from '../results/read.js';
-import { defaultRunDir, runPath } from '../results/rundir.js';
+import { runFiles, runPath } from '../results/rundir.js';
 import { RunWriter } from '../results/write.js';
 import type { RunnableRun } from './preflight.js';
 import type { RunOptions, RunRequest } from './run-request.js';
@@ -18,6 +21,10 @@ export interface RunDirectory {
   dir: string;
   meta: RunMeta;
   writer: RunWriter;
+  /** This process's lock of the directory; released when the run ends. */
+  lock: RunLock;
+  /** Whether this invocation created the directory (a run that could not start removes it). */
+  created: boolean;
   /** The jobs of the run still to do. */
   pending: Job[];
   /** Jobs of the run already done (ok) before this invocation. */
@@ -39,6 +46,7 @@ export function resumeRequest(dir: string, fromFlags: RunOptions, deviceFlag: Ru
     ...(o.tasks && { tasks: o.tasks as TaskName[] }),
     ...(o.dataDir && { dataDir: o.dataDir }),
     ...(o.threads && { threads: o.threads }),
+    ...(o.jobTimeout && { jobTimeout: o.jobTimeout }),
     ...(meta.shard && { shard: meta.shard }),
     ...fromFlags,
     device: deviceFlag ?? (o.device as RunOptions['device']),
@@ -47,14 +55,25 @@ export function resumeRequest(dir: string, fromFlags: RunOptions, deviceFlag: Ru
   return { suite: validateSuite(meta.suiteDefinition, source), source, options };
 }
 
-/** A new run directory (--out, or results/runs/<suite>-<UTC time>) with its meta.json. */
-async function createRunDirectory(run: RunnableRun, req: RunRequest): Promise<RunDirectory> {
+/** A new run directory (--out, or results/runs/<suite>-<UTC time>) with its meta.json, locked. */
+async function createRunDirectory(run: RunnableRun, req: RunRequest, log: (message: string) => void): Promise<RunDirectory> {
   const o = req.options;
-  const dir = o.out ?? defaultRunDir(req.suite.name);
-  if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0))
-    throw new UsageError(`${dir} already exists and is not empty`, `choose another --out, or continue that run with --resume ${dir}`);
-  const runId = basename(resolve(dir));
-  const writer = RunWriter.create(dir, runId, run.jobs);
+  const dir = run.dir;
+  const created = !existsSync(dir);
+  makeDirectory(dir);
+  const lock = RunLock.acquire(dir, shellLine(req.argv), log);
+  let writer: RunWriter;
+  try {
+    // another run may have taken the directory between the preflight and the lock
+    if (readdirSync(dir).some((f) => f !== runFiles.lock))
+      throw new UsageError(`${dir} already exists and is not empty`, `choose another --out, or continue that run with --resume ${dir}`);
+    writer = RunWriter.create(dir, basename(resolve(dir)), run.jobs);
+  } catch (err) {
+    lock.release();
+    if (created) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const runId = writer.runId;
   const { info, device, slots, plan, jobs, dataDir } = run;
   const meta: RunMeta = {
     schemaVersion: 1,
@@ -84,6 +103,7 @@ async function createRunDirectory(run: RunnableRun, req: RunRequest): Promise<Ru
       ...(o.tasks && { tasks: o.tasks }),
       ...(dataDir && { dataDir }),
       ...(o.threads && { threads: o.threads }),
+      ...(o.jobTimeout && { jobTimeout: o.jobTimeout }),
     },
     suiteDefinition: req.suite,
     startedAt: new Date().toISOString(),
@@ -91,17 +111,26 @@ async function createRunDirectory(run: RunnableRun, req: RunRequest): Promise<Ru
     resumes: [],
     counts: { ok: 0, failed: 0, pending: jobs.length },
   };
-  return { dir, meta, writer, pending: jobs, doneBefore: 0 };
+  return { dir, meta, writer, lock, created, pending: jobs, doneBefore: 0 };
 }
 
 /** An existing run directory continued: the same plan and shard; jobs whose journal status is ok
  *  are skipped, failed ones run again. */
 function resumeRunDirectory(run: RunnableRun, req: RunRequest, log: (message: string) => void): RunDirectory {
+  const dir = run.dir;
+  readMeta(dir); // a run directory at all, before it is locked
+  const lock = RunLock.acquire(dir, shellLine(req.argv), log);
+  try {
+    return continueRun(run, req, lock, log);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+function continueRun(run: RunnableRun, req: RunRequest, lock: RunLock, log: (message: string) => void): RunDirectory {
   const o = req.options;
-  if (o.resume === true && !o.out) throw new UsageError('--resume needs the run directory: --resume <dir>, or --out <dir> --resume');
-  const dir = o.resume === true ? o.out! : o.resume!;
-  if (o.out && o.resume !== true && resolve(o.out) !== resolve(dir))
-    throw new UsageError(`--out ${o.out} and --resume ${dir} name different directories`);
+  const dir = run.dir;
   const meta = readMeta(dir);
   if (meta.plan.hash !== run.plan.hash)
     throw new UsageError(`the plan differs from the one of ${dir} (the suite or the flags changed)`,
@@ -109,24 +138,42 @@ function resumeRunDirectory(run: RunnableRun, req: RunRequest, log: (message: st
   const before = meta.shard ? `${meta.shard.index}/${meta.shard.count}` : 'none';
   const now = o.shard && o.shard.count > 1 ? `${o.shard.index}/${o.shard.count}` : 'none';
   if (before !== now) throw new UsageError(`${dir} was run with --shard ${before}, not ${now}`);
+  const journal = readJournalFile(runPath(dir, 'journal'));
+  if (journal.unreadable.length)
+    log(`${runPath(dir, 'journal')}: line${journal.unreadable.length > 1 ? 's' : ''} ${journal.unreadable.join(', ')} cannot be read ` +
+      '(torn or garbled); their jobs count as not run and run again');
   const writer = RunWriter.open(dir, meta.runId);
   // a merged run with a shard missing lacks those jobs in jobs.jsonl: add them
   const listed = new Set(readJobs(dir).map((j) => j.id));
   const unlisted = run.jobs.filter((j) => !listed.has(j.id));
-  if (unlisted.length) appendFileSync(runPath(dir, 'jobs'), unlisted.map((j) => `${JSON.stringify(j)}\n`).join(''));
-  const ok = okJobIds(readJournal(runPath(dir, 'journal')));
+  if (unlisted.length) {
+    const jobsPath = runPath(dir, 'jobs');
+    const fd = openFile(jobsPath, 'a');
+    try {
+      appendSynced(fd, unlisted.map((j) => `${JSON.stringify(j)}\n`).join(''), jobsPath);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const ok = okJobIds(journal.entries);
   const pending = run.jobs.filter((j) => !ok.has(j.id));
   const doneBefore = run.jobs.length - pending.length;
   meta.resumes.push({ at: new Date().toISOString(), commandLine: shellLine(req.argv) });
   meta.status = 'running';
   meta.endedAt = null;
   log(`resuming ${dir}: ${doneBefore} of ${run.jobs.length} jobs already done, ${pending.length} to run`);
-  return { dir, meta, writer, pending, doneBefore };
+  return { dir, meta, writer, lock, created: false, pending, doneBefore };
 }
 
-/** The run's directory, new or continued, its meta.json written. */
+/** The run's directory, new or continued, locked, its meta.json written. */
 export async function openRunDirectory(run: RunnableRun, req: RunRequest, log: (message: string) => void): Promise<RunDirectory> {
-  const opened = req.options.resume !== undefined ? resumeRunDirectory(run, req, log) : await createRunDirectory(run, req);
-  writeMeta(opened.dir, opened.meta);
+  const opened = run.resuming ? resumeRunDirectory(run, req, log) : await createRunDirectory(run, req, log);
+  try {
+    writeMeta(opened.dir, opened.meta);
+  } catch (err) {
+    opened.writer.close();
+    opened.lock.release();
+    throw err;
+  }
   return opened;
 }

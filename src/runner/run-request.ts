@@ -23,6 +23,9 @@ export interface RunOptions {
   dataDir?: string;
   cacheDir?: string;
   threads?: number;
+  /** Seconds a worker may stay silent during a job before it counts as hung (--job-timeout);
+   *  default: 10x the job's estimate, at least 60 s. */
+  jobTimeout?: number;
   /** Only these tasks of the suite. */
   tasks?: TaskName[];
   /** Instrumentation of the sparse decode steps (see WorkerInit). */

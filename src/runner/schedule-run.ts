@@ -3,13 +3,15 @@
 // Ctrl-C (SIGINT, SIGTERM) stops the run and keeps what finished.
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { jobLabel } from '../core/job.js';
+import { jobLabel, type Job } from '../core/job.js';
 import { createProgress } from '../report/progress.js';
 import { writeMeta, type RunMeta } from '../results/meta.js';
 import { runPath } from '../results/rundir.js';
 import type { RunnableRun } from './preflight.js';
 import type { RunDirectory } from './run-directory.js';
 import type { RunRequest } from './run-request.js';
+import { ratesFor } from './calibration.js';
+import { jobTimeoutSeconds, modelScale } from './estimate.js';
 import { runScheduler, type SchedulerResult } from './scheduler.js';
 
 export interface ScheduledRun {
@@ -42,6 +44,10 @@ export async function scheduleRun(run: RunnableRun, rd: RunDirectory, req: RunRe
     finish('interrupted');
     log(`\n${signal}: stopped; ${ok} jobs done are kept in ${dir}\nresume with: adamas-bench run --resume ${dir}`);
   };
+  // each job's time limit from its estimate at this machine's rates (never probed here)
+  const { rates } = await ratesFor(run.device, run.info, { cache: o.cacheDir, threads: o.threads });
+  const limits = { registry: req.registry, device: run.device, rates, scale: modelScale(o.cacheDir, rates) };
+  const jobTimeoutMs = (job: Job) => 1000 * jobTimeoutSeconds(job, limits, o.jobTimeout);
   process.prependListener('SIGINT', onSignal);
   process.prependListener('SIGTERM', onSignal);
   try {
@@ -60,6 +66,7 @@ export async function scheduleRun(run: RunnableRun, rd: RunDirectory, req: RunRe
       firstWorkerNumber: existsSync(runPath(dir, 'logs')) ? readdirSync(runPath(dir, 'logs')).length + 1 : 1,
       command: req.workerCommand,
       signal: controller.signal,
+      jobTimeoutMs,
       events: {
         onReady(ready, _slot, model) {
           if (ready.model && !meta.models[model]) {

@@ -1,14 +1,15 @@
 // The scheduler: one worker process per device slot, fed whole prefix groups (jobs sharing a
 // prompt prefix run back to back on one worker). A worker that dies mid-job costs that job only:
 // it is reported failed with the exit code or signal and the worker's last stderr lines, and a
-// fresh worker takes the next job. A worker that cannot start (model missing, no CUDA engine)
-// stops the run: every job would fail the same way.
-import { mkdirSync } from 'node:fs';
+// fresh worker takes the next job. A worker silent for longer than the job's time limit is hung:
+// it is killed, the job fails with that reason, and a fresh worker goes on. A worker that cannot
+// start (model missing, no CUDA engine) stops the run: every job would fail the same way.
+import { makeDirectory } from '../core/files.js';
 import { join } from 'node:path';
 import type { Job } from '../core/job.js';
 import type { WorkerSlot } from './device.js';
 import { groupJobs, type JobGroup } from './shard.js';
-import { WorkerProcess, WorkerStartError, defaultWorkerCommand, type ReadyInfo, type WorkerCommand } from './worker-process.js';
+import { WorkerProcess, WorkerStartError, defaultWorkerCommand, jobTimeoutCode, type ReadyInfo, type WorkerCommand } from './worker-process.js';
 import type { JobResult, WorkerInit } from './worker-protocol.js';
 
 export type JobOutcome =
@@ -38,7 +39,13 @@ export interface SchedulerOptions {
   events: SchedulerEvents;
   /** Aborting stops dispatching and kills the workers; unfinished jobs are not reported. */
   signal?: AbortSignal;
+  /** Milliseconds a worker may stay silent during a job (none: no limit). */
+  jobTimeoutMs?: (job: Job) => number;
+  /** Milliseconds a worker may take to start (default 10 minutes). */
+  startTimeoutMs?: number;
 }
+
+const defaultStartTimeoutMs = 600_000;
 
 export interface SchedulerResult {
   interrupted: boolean;
@@ -61,7 +68,6 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
   let nextWorker = opts.firstWorkerNumber ?? 1;
   let fatal: WorkerStartError | undefined;
   const live = new Set<WorkerProcess>();
-  const knownSha = new Map<string, string>();
   const stopped = () => opts.signal?.aborted === true || fatal !== undefined;
   const killAll = () => {
     for (const w of live) w.kill();
@@ -70,14 +76,12 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
 
   async function startWorker(slot: WorkerSlot, model: string): Promise<WorkerProcess> {
     const n = nextWorker++;
-    mkdirSync(opts.logDir, { recursive: true });  // a resumed or merged run may have none
+    makeDirectory(opts.logDir);  // a resumed or merged run may have none
     const w = new WorkerProcess(slot, n, command, join(opts.logDir, `worker-${n}.log`), model,
       (message) => opts.events.onLog?.(message, slot));
     live.add(w);
     try {
-      const sha256 = knownSha.get(model);
-      const info = await w.start({ ...opts.init, model, device: slot.device, ...(sha256 && { sha256 }) });
-      if (info.model?.sha256) knownSha.set(model, info.model.sha256);
+      const info = await w.start({ ...opts.init, model, device: slot.device }, opts.startTimeoutMs ?? defaultStartTimeoutMs);
       opts.events.onReady?.(info, slot, model);
       return w;
     } catch (err) {
@@ -110,14 +114,15 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
             }
           }
           opts.events.onStart?.(job, slot);
-          const reply = await worker.run(job);
+          const reply = await worker.run(job, opts.jobTimeoutMs?.(job));
           if (opts.signal?.aborted) return; // killed by the abort: not a result
           if (reply.status === 'ok') opts.events.onOutcome({ status: 'ok', job, slot, result: reply.result });
           else {
             opts.events.onOutcome({ status: 'failed', job, slot, error: reply.error, seconds: reply.seconds, crashed: reply.crashed,
               ...(reply.code !== undefined && { code: reply.code }) });
             if (reply.crashed) {
-              opts.events.onLog?.(`worker ${worker.number} (${slot.name}) died during ${job.id}; starting a new one`, slot);
+              const how = reply.code === jobTimeoutCode ? 'hung (killed)' : 'died';
+              opts.events.onLog?.(`worker ${worker.number} (${slot.name}) ${how} during ${job.id}; starting a new one`, slot);
               live.delete(worker);
               worker = undefined;
             }

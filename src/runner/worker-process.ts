@@ -1,6 +1,9 @@
 // The scheduler's side of one worker process: started with execa, spoken to in JSON lines, its
-// stderr appended to logs/worker-<n>.log (the last lines kept to explain a crash).
+// stderr appended to logs/worker-<n>.log (the last lines kept to explain a crash). A worker that
+// sends no message for longer than its time limit (while starting, or during a job) counts as
+// hung: it is killed and its job fails with the reason.
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { fileError } from '../core/files.js';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
@@ -44,6 +47,9 @@ type Waiter =
 
 const TAIL_LINES = 20;
 
+/** The code of a job whose worker went silent past its time limit. */
+export const jobTimeoutCode = 'ERR_JOB_TIMEOUT';
+
 export class WorkerProcess {
   private readonly sub: ResultPromise;
   private readonly logFd: number;
@@ -52,6 +58,10 @@ export class WorkerProcess {
   private partial = '';
   private exited: { code: number | null; signal: string | null } | undefined;
   private logClosed = false;
+  private readonly logPath: string;
+  /** Set when the worker was killed for its silence: why. */
+  private hung: string | undefined;
+  private silence: { timer: NodeJS.Timeout; ms: number; what: string; limit: string } | undefined;
   readonly model: string;
 
   constructor(
@@ -63,7 +73,12 @@ export class WorkerProcess {
     private readonly onLog: (message: string) => void,
   ) {
     this.model = model;
-    this.logFd = openSync(logPath, 'a');
+    this.logPath = logPath;
+    try {
+      this.logFd = openSync(logPath, 'a');
+    } catch (err) {
+      throw fileError(err, 'open', logPath);
+    }
     this.sub = execa(command.file, command.args, {
       env: { ...command.env, ...slot.env },
       stdin: 'pipe',
@@ -90,7 +105,32 @@ export class WorkerProcess {
   }
 
   private writeLog(text: string): void {
-    if (!this.logClosed) writeSync(this.logFd, text);
+    if (this.logClosed) return;
+    try {
+      writeSync(this.logFd, text);
+    } catch (err) {
+      // a full disk must not kill the run from inside an event handler: stop logging, say why once
+      this.logClosed = true;
+      closeSync(this.logFd);
+      this.onLog(fileError(err, 'write', this.logPath).message);
+    }
+  }
+
+  /** (Re)arms the silence timer: the worker must send a message within `ms`. */
+  private watch(ms: number | undefined, what: string, limit: string): void {
+    this.unwatch();
+    if (ms === undefined || !Number.isFinite(ms) || ms <= 0) return;
+    const timer = setTimeout(() => {
+      this.hung = `hung: no message from the worker for ${formatSeconds(ms)} ${what} (${limit}); killed it`;
+      this.kill();
+    }, ms);
+    timer.unref();
+    this.silence = { timer, ms, what, limit };
+  }
+
+  private unwatch(): void {
+    if (this.silence) clearTimeout(this.silence.timer);
+    this.silence = undefined;
   }
 
   private onStderr(chunk: Buffer): void {
@@ -109,6 +149,7 @@ export class WorkerProcess {
   }
 
   private onLine(line: string): void {
+    if (this.silence) this.watch(this.silence.ms, this.silence.what, this.silence.limit);
     let msg: FromWorker;
     try {
       msg = JSON.parse(line) as FromWorker;
@@ -125,21 +166,25 @@ export class WorkerProcess {
       case 'ready':
         if (w?.kind === 'init') {
           this.waiter = undefined;
+          this.unwatch();
           w.resolve({ model: msg.model, backend: msg.backend, device: msg.device });
         }
         return;
       case 'result':
         if (w?.kind === 'job' && w.jobId === msg.result.jobId) {
           this.waiter = undefined;
+          this.unwatch();
           w.resolve({ status: 'ok', result: msg.result });
         }
         return;
       case 'failed':
         if (w?.kind === 'init' && msg.jobId === '') {
           this.waiter = undefined;
+          this.unwatch();
           w.reject(new WorkerStartError(msg.error, msg.code));
         } else if (w?.kind === 'job' && w.jobId === msg.jobId) {
           this.waiter = undefined;
+          this.unwatch();
           w.resolve({ status: 'failed', error: msg.error, ...(msg.code !== undefined && { code: msg.code }), seconds: msg.seconds, crashed: false });
         }
         return;
@@ -148,18 +193,20 @@ export class WorkerProcess {
 
   private exitDescription(): string {
     const e = this.exited;
-    const how = !e ? 'worker exited' : e.signal ? `worker was killed by ${e.signal}` : `worker exited with code ${e.code}`;
+    const how = this.hung ?? (!e ? 'worker exited' : e.signal ? `worker was killed by ${e.signal}` : `worker exited with code ${e.code}`);
     const tail = this.stderrTail();
     return tail.length ? `${how} (last stderr line: ${tail[tail.length - 1]})\nlast stderr lines:\n${tail.map((l) => `  ${l}`).join('\n')}` : how;
   }
 
   private onClose(code: number | null, signal: string | null): void {
     this.exited = { code, signal };
+    this.unwatch();
     const w = this.waiter;
     this.waiter = undefined;
     if (w?.kind === 'init') w.reject(new WorkerStartError(`${this.exitDescription()}`));
     else if (w?.kind === 'job')
-      w.resolve({ status: 'failed', error: this.exitDescription(), seconds: (performance.now() - w.started) / 1000, crashed: true });
+      w.resolve({ status: 'failed', error: this.exitDescription(), seconds: (performance.now() - w.started) / 1000, crashed: true,
+        ...(this.hung !== undefined && { code: jobTimeoutCode }) });
     if (!this.logClosed) {
       this.logClosed = true;
       closeSync(this.logFd);
@@ -170,21 +217,25 @@ export class WorkerProcess {
     if (this.alive) this.sub.stdin?.write(`${JSON.stringify(msg)}\n`);
   }
 
-  /** Sends 'init'; resolves when the worker is ready, rejects (WorkerStartError) when it fails or dies. */
-  start(init: Omit<WorkerInit, 'type'>): Promise<ReadyInfo> {
+  /** Sends 'init'; resolves when the worker is ready, rejects (WorkerStartError) when it fails,
+   *  dies or stays silent for `timeoutMs`. */
+  start(init: Omit<WorkerInit, 'type'>, timeoutMs?: number): Promise<ReadyInfo> {
     return new Promise((resolve, reject) => {
       if (!this.alive) return reject(new WorkerStartError(this.exitDescription()));
       this.waiter = { kind: 'init', resolve, reject };
+      this.watch(timeoutMs, 'while it started', 'the limit for a worker to start');
       this.send({ type: 'init', ...init });
     });
   }
 
-  /** Runs one job; never rejects: a failure or the worker's death is a 'failed' reply. */
-  run(job: Job): Promise<JobReply> {
+  /** Runs one job; never rejects: a failure, the worker's death or its silence for `timeoutMs`
+   *  (it is then killed) is a 'failed' reply. */
+  run(job: Job, timeoutMs?: number): Promise<JobReply> {
     return new Promise((resolve) => {
       const started = performance.now();
       if (!this.alive) return resolve({ status: 'failed', error: this.exitDescription(), seconds: 0, crashed: true });
       this.waiter = { kind: 'job', jobId: job.id, started, resolve };
+      this.watch(timeoutMs, 'during the job', "the job's time limit: 10x its estimate, at least 60 s, or --job-timeout");
       this.send({ type: 'job', job });
     });
   }
@@ -207,4 +258,9 @@ export class WorkerProcess {
   async exitedPromise(): Promise<void> {
     await this.sub;
   }
+}
+
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }

@@ -12,8 +12,6 @@ export interface WorkerInit {
   dataDir?: string;
   /** false when no job of the run needs the model (every task declares needsModel: false). */
   loadModel: boolean;
-  /** The model file's sha256 when the scheduler already knows it (a restarted worker). */
-  sha256?: string;
   /** Instrumentation (--measure-recall, --record-selection): each job also reports the recall and
    *  writes its per-step records to <runDir>/records/<job id>.json. */
   measureRecall?: boolean;

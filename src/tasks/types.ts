@@ -2,6 +2,7 @@
 // its jobs from options, and how a worker runs one job.
 import type { MethodSpec } from '../methods/spec.js';
 import type { LoadedModel } from '../model/model.js';
+import type { Tokenizer } from '../model/tokenizer.js';
 import type { Job, Measurement, TaskName } from '../core/job.js';
 
 /** A job as a task plans it; the planner adds id, suite, model and method. */
@@ -76,6 +77,29 @@ export interface TaskModule<Options = unknown> {
   examples?: string[];
   /** false when the task never touches the model (e.g. synthetic kernels): workers then load none. */
   needsModel?: boolean;
-  /** Rough seconds one job takes on `device`; --dry-run sums them into an estimate. */
-  estimateSeconds?(job: Job, device: 'cpu' | 'cuda'): number;
+  /** The work of one job, for --dry-run's estimate and the job's time limit (the runner turns it
+   *  into seconds with this machine's measured rates). */
+  estimateWork?(job: Job, device: 'cpu' | 'cuda'): JobWork;
+  /** Checks of the jobs against their data, before anything is written (e.g. a text long enough
+   *  for the lengths asked); throws a UsageError naming the flag. Called once with all the jobs of
+   *  the task in the run, in the main process. */
+  checkJobs?(jobs: readonly Job[], ctx: CheckContext): Promise<void>;
+}
+
+/** The work of a job in tokens and seconds (runner/estimate.ts prices it). */
+export interface JobWork {
+  /** Tokens of the dense prefill; the jobs of one prefix key pay it once. */
+  prefillTokens?: number;
+  /** Steps through the decode path, and the KV length at the first of them. */
+  decodeSteps?: number;
+  decodeFrom?: number;
+  /** Seconds of anything else (a timing loop of a fixed length). */
+  seconds?: number;
+}
+
+export interface CheckContext {
+  /** --data-dir (or ADAMAS_BENCH_DATA), resolved. */
+  dataDir?: string;
+  /** The tokenizer of a job's model (its GGUF metadata; the model is not loaded). */
+  tokenizer(model: string): Tokenizer;
 }

@@ -8,7 +8,9 @@ import { loadTaskRegistry, type TaskRegistry } from '../tasks/task-registry.js';
 import type { Job, Measurement } from '../core/job.js';
 import type { FromWorker, ToWorker, WorkerInit } from '../runner/worker-protocol.js';
 import { loadModel, type LoadedModel } from '../model/model.js';
-import { findRegistryModel, sha256File } from '../model/catalog.js';
+import { cacheDir } from '../model/catalog.js';
+import { fileDigest } from '../model/digest.js';
+import { failureCodeOf } from '../core/errors.js';
 import { loadAddon } from '../native/addon.js';
 import type { RunContext } from '../tasks/types.js';
 import { collectRecords } from './records.js';
@@ -40,8 +42,8 @@ async function handleInit(init: WorkerInit): Promise<State> {
     const model = await loadModel(init.model, { cache: init.cacheDir, threads: init.threads });
     state.model = model;
     state.session = new PrefixSession(model.engine, { measureRecall: init.measureRecall, recordSelection: init.recordSelection });
-    const pinned = model.resolved.registryName ? findRegistryModel(model.resolved.registryName)?.sha256 : undefined;
-    const sha256 = pinned ?? init.sha256 ?? (await sha256File(model.resolved.path));
+    // the digest of the file loaded (for a registry model, resolveModel has checked it is the pinned one)
+    const sha256 = await fileDigest(model.resolved.path, cacheDir(init.cacheDir));
     send({ type: 'ready', model: { path: model.resolved.path, sha256, config: { ...model.config } }, backend: init.device, device: init.device });
   } else {
     send({ type: 'ready', backend: init.device, device: init.device });
@@ -81,12 +83,12 @@ async function handleJob(state: State, job: Job): Promise<void> {
     send({ type: 'result', result: { jobId: job.id, measurements, seconds: (performance.now() - t0) / 1000 } });
   } catch (err) {
     state.session?.invalidate();
-    const e = err as Error & { code?: unknown };
+    const code = failureCodeOf(err);
     send({
       type: 'failed',
       jobId: job.id,
-      error: e instanceof Error ? e.message : String(err),
-      ...(typeof e?.code === 'string' && { code: e.code }),
+      error: err instanceof Error ? err.message : String(err),
+      ...(code !== undefined && { code }),
       seconds: (performance.now() - t0) / 1000,
     });
   }
@@ -102,8 +104,8 @@ async function main(): Promise<void> {
       try {
         state = await handleInit(msg);
       } catch (err) {
-        const e = err as Error & { code?: unknown };
-        send({ type: 'failed', jobId: '', error: e.message ?? String(err), ...(typeof e.code === 'string' && { code: e.code }), seconds: 0 });
+        const code = failureCodeOf(err);
+        send({ type: 'failed', jobId: '', error: (err as Error)?.message ?? String(err), ...(code !== undefined && { code }), seconds: 0 });
         process.exit(3);
       }
     } else if (msg.type === 'job') {

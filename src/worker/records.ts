@@ -1,7 +1,7 @@
 // What the engine recorded during a job's sparse decode steps (--measure-recall,
 // --record-selection): a `recall` measurement for the results table, and the full records
 // (per step, layer and head) in <run>/records/<job id>.json for analysis.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { makeDirectory, writeWholeFile } from '../core/files.js';
 import { join } from 'node:path';
 import { methodLabel } from '../methods/spec.js';
 import type { ModelConfig, NativeEngine } from '../native/addon.js';
@@ -31,8 +31,8 @@ export function collectRecords(engine: NativeEngine, config: ModelConfig, job: J
   }
   if (runDir) {
     const dir = join(runDir, 'records');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${job.id}.json`), JSON.stringify({
+    makeDirectory(dir);
+    writeWholeFile(join(dir, `${job.id}.json`), JSON.stringify({
       jobId: job.id,
       label: methodLabel(job.method),
       layers,

@@ -38,11 +38,3 @@ export function detailJson(fields: Record<string, unknown>, maxString = 600): st
   return JSON.stringify(fields, (_k, v: unknown) =>
     typeof v === 'string' && v.length > maxString ? `${v.slice(0, maxString)}…[${v.length - maxString} more chars]` : v);
 }
-
-/**
- * Rough seconds of a job for --dry-run: a dense prefill and decode steps, at rates measured with
- * the default model (CPU: 2 busy cores; CUDA: a guess until measured).
- */
-export function estimateSeconds(device: 'cpu' | 'cuda', prefillTokens: number, decodeSteps: number): number {
-  return device === 'cuda' ? 0.2 + prefillTokens * 0.0002 + decodeSteps * 0.005 : prefillTokens * 0.015 + decodeSteps * 0.06;
-}

@@ -41,7 +41,11 @@ export const e2eTask: TaskModule<E2eOptions> = {
     { flags: '--warmup-tokens <n>', description: 'untimed decode steps first', parse: 'int', key: 'warmupTokens' },
   ],
   examples: ['adamas-bench e2e --methods full,adamas --budgets 64,256', 'adamas-bench e2e --context-lens 4096 --decode-tokens 32'],
-  estimateSeconds: (job, device) => (device === 'cuda' ? 5 : job.contextLen / 400 + 0.05 * Number(job.params.decode)),
+  estimateWork: (job) => ({
+    prefillTokens: job.contextLen,
+    decodeSteps: Number(job.params.warmup ?? 0) + Number(job.params.decode),
+    decodeFrom: job.contextLen,
+  }),
 
   plan(options: E2eOptions, _method: MethodSpec, ctx: PlanContext): PlannedJob[] {
     return options.contextLens.map((contextLen) => ({

@@ -93,7 +93,7 @@ export const kernelsTask: TaskModule<KernelsOptions> = {
     'adamas-bench kernels --device cuda --methods full,quest,adamas --budgets 256,1024,4096',
     'adamas-bench kernels --shapes llama3-8b --kv-lens 32768 --budget 256 --gqa kv',
   ],
-  estimateSeconds: (job, device) => (device === 'cuda' ? 4 : 2 + job.contextLen / 4000),
+  estimateWork: (job, device) => ({ seconds: device === 'cuda' ? 4 : 2 + job.contextLen / 4000 }),
 
   plan(options: KernelsOptions, _method: MethodSpec, ctx: PlanContext): PlannedJob[] {
     return options.shapes.flatMap((shape) =>

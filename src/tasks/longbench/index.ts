@@ -12,7 +12,7 @@ import type { Job, Measurement } from '../../core/job.js';
 import { OwnerCache } from '../common/cache.js';
 import { generateWithTail } from '../common/decoding-protocol.js';
 import { checkContext, dataRoot } from '../common/limits.js';
-import { detailJson, estimateSeconds, timingMeasurements } from '../common/measure.js';
+import { detailJson, timingMeasurements } from '../common/measure.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';
 import { isLongBenchDataset, loadLongBenchConfig, LONGBENCH_DATASETS, type LongBenchDataset } from './config.js';
 import { chooseSamples, dataLines, findDataFile, hasDataFile, loadSample, parseSample } from './data.js';
@@ -79,9 +79,10 @@ export const longBenchTask: TaskModule<LongBenchOptions> = {
     { flags: '--max-new-tokens <n>', description: "cap on each task's maximum of new tokens", parse: 'int', key: 'maxNewTokens' },
   ],
   examples: ['adamas-bench longbench --data-dir ~/data --budget 64', 'adamas-bench longbench --data-dir ~/data --datasets qasper,hotpotqa --lengths 2048 --samples 20'],
-  estimateSeconds: (job, device) => {
+  estimateWork: (job) => {
     const gen = Math.min(loadLongBenchConfig().dataset2maxlen[job.dataset as LongBenchDataset] ?? 64, Number(job.params.maxNewTokens ?? Infinity));
-    return estimateSeconds(device, job.contextLen, 25 + gen / 2);
+    // the question is decoded (about 25 tokens), and answers stop at about half the limit
+    return { prefillTokens: job.contextLen, decodeSteps: 25 + gen / 2, decodeFrom: job.contextLen };
   },
 
   plan(options: LongBenchOptions, _method: MethodSpec, ctx: PlanContext): PlannedJob[] {

@@ -7,7 +7,7 @@ import type { Job, Measurement } from '../../core/job.js';
 import { OwnerCache } from '../common/cache.js';
 import { generateWithTail } from '../common/decoding-protocol.js';
 import { checkContext } from '../common/limits.js';
-import { detailJson, estimateSeconds, timingMeasurements } from '../common/measure.js';
+import { detailJson, timingMeasurements } from '../common/measure.js';
 import { caseRng, randInt } from '../common/rng.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';
 import { buildPasskeyCase, DEFAULT_NEW_TOKENS, DEFAULT_TAIL_CHARS, type PasskeyCase } from './prompt.js';
@@ -66,7 +66,12 @@ export const passkeyTask: TaskModule<PasskeyOptions> = {
     { flags: '--max-new-tokens <n>', description: 'greedy tokens generated (seed: 10)', parse: 'int', key: 'maxNewTokens' },
   ],
   examples: ['adamas-bench passkey --budget 64', 'adamas-bench passkey --lengths 2048 --depths 10,50,90 --trials 3 --methods full,adamas'],
-  estimateSeconds: (job, device) => estimateSeconds(device, job.contextLen, 100 + Number(job.params.maxNewTokens ?? DEFAULT_NEW_TOKENS)),
+  estimateWork: (job) => {
+    // the tail of the prompt (about 4 characters a token) goes through the decode path
+    const tail = Math.round(Number(job.params.tailChars ?? DEFAULT_TAIL_CHARS) / 4);
+    const head = Math.max(1, job.contextLen - tail);
+    return { prefillTokens: head, decodeSteps: tail + Number(job.params.maxNewTokens ?? DEFAULT_NEW_TOKENS), decodeFrom: head };
+  },
 
   plan(options: PasskeyOptions, _method: MethodSpec, ctx: PlanContext): PlannedJob[] {
     const tailChars = options.tailChars ?? DEFAULT_TAIL_CHARS;

@@ -17,8 +17,8 @@ import type { Job, Measurement } from '../../core/job.js';
 import { UsageError } from '../../core/errors.js';
 import { OwnerCache, SmallCache } from '../common/cache.js';
 import { checkContext, dataRoot } from '../common/limits.js';
-import { detailJson, estimateSeconds, timingMeasurements } from '../common/measure.js';
-import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';
+import { detailJson, timingMeasurements } from '../common/measure.js';
+import type { CheckContext, PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';
 import { mean, nllOf, windowMeans } from './nll.js';
 import { checkBook, firstTokens, readBook, resolveSource, type Book } from './sources.js';
 
@@ -87,9 +87,32 @@ export const pplTask: TaskModule<PplOptions> = {
     { flags: '--num-eval-tokens <n>', description: 'score only the last n decode-step predictions', parse: 'int', key: 'numEvalTokens' },
   ],
   examples: ['adamas-bench ppl --budget 64', 'adamas-bench ppl --source pg19-test.parquet --protocol token-by-token --lengths 8192'],
-  estimateSeconds: (job, device) => {
+  estimateWork: (job) => {
     const prefix = Number(job.params.prefix ?? 0);
-    return estimateSeconds(device, prefix, job.contextLen - prefix);
+    return { prefillTokens: prefix, decodeSteps: job.contextLen - prefix, decodeFrom: prefix };
+  },
+
+  // before the run starts: each text holds the tokens its longest length needs (plus the one the
+  // last step predicts), counted with the model's tokenizer
+  async checkJobs(jobs: readonly Job[], ctx: CheckContext): Promise<void> {
+    const longest = new Map<string, Job>();
+    for (const job of jobs) {
+      const key = `${job.model}|${String(job.params.source)}|${Number(job.params.book ?? 0)}`;
+      if ((longest.get(key)?.contextLen ?? 0) < job.contextLen) longest.set(key, job);
+    }
+    for (const job of longest.values()) {
+      const source = String(job.params.source);
+      const bookIndex = Number(job.params.book ?? 0);
+      const src = resolveSource(source, dataRoot(ctx.dataDir));
+      const book = await books.get(`${src.path}|${bookIndex}`, () => readBook(src, bookIndex));
+      try {
+        firstTokens(ctx.tokenizer(job.model), book.text, job.contextLen + 1, `--source ${source} (book ${bookIndex}, ${book.title})`);
+      } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        throw new UsageError(`${err.message} for --lengths ${job.contextLen} (the length plus the token its last step predicts)`,
+          'ask for a shorter --lengths, or give a longer text (--source, --book)');
+      }
+    }
   },
 
   plan(options: PplOptions, _method: MethodSpec, ctx: PlanContext): PlannedJob[] {

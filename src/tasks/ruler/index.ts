@@ -10,7 +10,7 @@ import type { Job, Measurement } from '../../core/job.js';
 import { OwnerCache } from '../common/cache.js';
 import { generateWithTail } from '../common/decoding-protocol.js';
 import { checkContext } from '../common/limits.js';
-import { detailJson, estimateSeconds, timingMeasurements } from '../common/measure.js';
+import { detailJson, timingMeasurements } from '../common/measure.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';
 import { RULER_SUBTASKS, rulerCase, rulerCaseSeed, type RulerSubtask } from './cases.js';
 import { buildRulerPrompt, fitVtExampleNoise, type RulerPrompt } from './prompt.js';
@@ -62,7 +62,7 @@ export const rulerTask: TaskModule<RulerOptions> = {
     { flags: '--max-new-tokens <n>', description: "cap on the task's tokens to generate", parse: 'int', key: 'maxNewTokens' },
   ],
   examples: ['adamas-bench ruler --budget 64', 'adamas-bench ruler --subtasks niah_single,vt --lengths 2048 --samples 5'],
-  estimateSeconds: (job, device) => estimateSeconds(device, job.contextLen, 40 + Math.min(64, Number(job.params.maxNewTokens ?? 64))),
+  estimateWork: (job) => ({ prefillTokens: job.contextLen, decodeSteps: 40 + Math.min(64, Number(job.params.maxNewTokens ?? 64)), decodeFrom: job.contextLen }),
 
   plan(options: RulerOptions, _method: MethodSpec, ctx: PlanContext): PlannedJob[] {
     checkContext('ruler', options.lengths, ctx.modelContextLength);
