@@ -170,7 +170,7 @@ describe('runs', () => {
       '--threshold-jitter', '1e-5', '--out', join(cwd, 'jitter')]);
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const text = String(r.stdout);
-    expect(text).toContain('\n\npasskey: decision stability, every threshold moved by +E and by -E (E = 0.00001); an answer is the generated text\n');
+    expect(text).toContain('\n\npasskey: decision stability, every threshold moved by +E and by -E (E = 0.00001); an answer is what the task scores\n');
     // depths 0 and 3 change (the fake task's rule)
     expect(text).toMatch(/\n {2}adamas@64 len=256: 2 of 6 answers change under ±E; stability 0\.67 \[[\d.]+, [\d.]+\] n=6; accuracy at -E \/ 0 \/ \+E: 6\/6, 6\/6, 4\/6$/);
 

@@ -72,7 +72,7 @@ describe('the run summary', () => {
     expect(text.split('\n').slice(3)).toEqual([
       'adamas@64  0.64 [0.35, 0.85] n=11',
       '',
-      'passkey: decision stability, every threshold moved by +E and by -E (E = 0.00001); an answer is the generated text',
+      'passkey: decision stability, every threshold moved by +E and by -E (E = 0.00001); an answer is what the task scores',
       '  adamas@64 len=2048: 4 of 11 answers change under ±E; stability 0.64 [0.35, 0.85] n=11; accuracy at -E / 0 / +E: 6/11, 7/11, 5/11',
     ]);
     expect(formatSummary(summarize(cases('adamas@64', 2048, 7, 11)))).not.toContain('stability');

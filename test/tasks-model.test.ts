@@ -175,9 +175,12 @@ describe('threshold jitter with the real model', () => {
     const byName = Object.fromEntries(ms.map((m) => [m.metric, m]));
     expect(Object.keys(byName)).toEqual(expect.arrayContaining(['accuracy', 'stability', 'accuracy.threshold_plus', 'accuracy.threshold_minus', 'prefill_s']));
     const jitter = JSON.parse(byName.stability!.detail!);
-    const answer = JSON.parse(byName.accuracy!.detail!).answer;
+    const { answer, found } = JSON.parse(byName.accuracy!.detail!);
     expect(jitter.e).toBe(e);
-    expect(byName.stability!.value).toBe(jitter.plus === answer && jitter.minus === answer ? 1 : 0);
+    // the answer is what the score reads: the first integer of the text
+    expect(jitter.answer).toBe(String(found ?? ''));
+    expect(typeof jitter.plusText).toBe('string');
+    expect(byName.stability!.value).toBe(jitter.plus === jitter.answer && jitter.minus === jitter.answer ? 1 : 0);
     for (const m of ['accuracy.threshold_plus', 'accuracy.threshold_minus']) expect([0, 1]).toContain(byName[m]!.value);
     // the same case without the jitter gives the same answer (its prefill reused)
     const plain = await runOne(passkeyTask, opts, ctx);

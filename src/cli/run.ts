@@ -43,6 +43,7 @@ Examples:
   $ adamas-bench run suites/paper.json --dry-run   # the plan of the paper's tables
   $ adamas-bench run paper --tasks passkey,ppl --budgets 64,256
   $ adamas-bench run paper --shard 2/8 --out results/runs/paper-s2
+  $ adamas-bench run paper --tasks passkey --methods adamas --budgets 64 --threshold-jitter 1e-5
   $ adamas-bench run --resume results/runs/paper-20250101T000000Z
 ${runExamplesFooter}`);
   return cmd.action(async (suiteArg: string | undefined, flags: SuiteRunFlags, command: Command) => {

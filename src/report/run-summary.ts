@@ -119,7 +119,7 @@ export function summarize(rows: readonly ResultRow[]): SummaryTable[] {
 export function formatStability(t: SummaryTable): string {
   if (t.jitter.length === 0) return '';
   const e = t.jitterE.length ? `E = ${t.jitterE.join(', ')}` : 'E';
-  return `\n\n${t.task}: decision stability, every threshold moved by +E and by -E (${e}); an answer is the generated text\n` +
+  return `\n\n${t.task}: decision stability, every threshold moved by +E and by -E (${e}); an answer is what the task scores\n` +
     t.jitter.map((s) => `  ${formatJitter(s)}`).join('\n');
 }
 

@@ -64,6 +64,7 @@ const scoreOf = (task: string): string => primaryMetric[task] ?? 'accuracy';
 
 /** Per method label, budget, length and data set (depths and case parameters pooled). */
 export function summarizeJitter(rows: readonly ResultRow[], trialKeys?: readonly string[]): JitterSummary[] {
+  if (!rows.some((r) => r.metric === stabilityMetric)) return []; // no jitter: spare the scores' bootstraps
   const wanted = (r: ResultRow) => {
     const names = jitterMetrics(scoreOf(r.task));
     return [scoreOf(r.task), names.stability, names.plus, names.minus].includes(r.metric);

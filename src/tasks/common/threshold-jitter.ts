@@ -1,6 +1,7 @@
 // --threshold-jitter E, for the accuracy tasks: each case of a method with thresholds (Adamas'
 // bucket edges) is decoded three times, with every threshold moved by +E, by -E and as given, and
-// the case reports whether its answer (the generated text) stayed the same (src/stats/jitter.ts).
+// the case reports whether its answer (what the task scores: passkey's first integer, RULER's
+// post-processed prediction, LongBench's prediction) stayed the same (src/stats/jitter.ts).
 // The three runs share the dense prefill: the worker keeps the prefix's KV cache, so each rerun
 // costs only the decode.
 import { UsageError } from '../../core/errors.js';
@@ -57,14 +58,19 @@ export interface JitteredGeneration {
   jitter: Measurement[];
 }
 
+/** A run as the task judges it: the answer its score reads, the score, and the generated text. */
+export interface JudgedRun extends JitterRun {
+  text: string;
+}
+
 export interface JitterRequest {
   task: string;
   /** E: how far every threshold moves; undefined: no jitter, one plain run. */
   e: number | undefined;
   /** The task's score metric ('accuracy', 'score'): the jitter rows are named after it. */
   metric: string;
-  /** A run's answer and score. */
-  judge(gen: GenerationResult): JitterRun;
+  /** A run's answer, score and text. */
+  judge(gen: GenerationResult): JudgedRun;
 }
 
 /**
@@ -82,7 +88,7 @@ export async function generateWithJitter(ctx: RunContext, req: GenerationRequest
   const base = await generateWithTail(ctx, req);
   const [b, p, m] = [base, plus, minus].map(jitter.judge);
   const rows: Measurement[] = jitterMeasurements(b, p, m, jitter.metric);
-  rows[0] = { ...rows[0], detail: JSON.stringify({ e, plus: p.answer, minus: m.answer }) };
+  rows[0] = { ...rows[0], detail: JSON.stringify({ e, answer: b.answer, plus: p.answer, minus: m.answer, plusText: p.text, minusText: m.text }) };
   return { gen: { ...base, prefill: plus.prefill }, jitter: rows };
 }
 

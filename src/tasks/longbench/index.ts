@@ -148,8 +148,8 @@ export const longBenchTask: TaskModule<LongBenchOptions> = {
     }
     const metricName = cfg.dataset2metric[dataset];
     const judge = (g: { tokens: number[] }) => {
-      const answer = tokenizer.decode(g.tokens, { skipSpecial: true });
-      return { answer, value: 100 * sampleScore(metrics[metricName], answer, sample.answers, sample.all_classes ?? [], cfg.firstLineOnly.includes(dataset)) };
+      const text = tokenizer.decode(g.tokens, { skipSpecial: true });
+      return { text, answer: text, value: 100 * sampleScore(metrics[metricName], text, sample.answers, sample.all_classes ?? [], cfg.firstLineOnly.includes(dataset)) };
     };
     const { gen, jitter } = await generateWithJitter(ctx,
       { prefixKey: job.prefixKey, head: headIds, tail: questionIds, method: job.method, maxNewTokens: maxNew, stopIds },

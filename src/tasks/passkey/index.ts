@@ -74,7 +74,11 @@ export const passkeyTask: TaskModule<PasskeyOptions> = {
     { flags: '--max-new-tokens <n>', description: 'greedy tokens generated (seed: 10)', parse: 'int', key: 'maxNewTokens' },
     thresholdJitterFlag,
   ],
-  examples: ['adamas-bench passkey --budget 64', 'adamas-bench passkey --lengths 2048 --depths 10,50,90 --trials 3 --methods full,adamas'],
+  examples: [
+    'adamas-bench passkey --budget 64',
+    'adamas-bench passkey --lengths 2048 --depths 10,50,90 --trials 3 --methods full,adamas',
+    'adamas-bench passkey --methods adamas --budget 64 --lengths 2048 --threshold-jitter 1e-5',
+  ],
   estimateSeconds: (job, device) =>
     estimateSeconds(device, job.contextLen, decodeRuns(job.params) * (100 + Number(job.params.maxNewTokens ?? DEFAULT_NEW_TOKENS))),
 
@@ -114,8 +118,9 @@ export const passkeyTask: TaskModule<PasskeyOptions> = {
     const c = cases.get(tokenizer, `${job.contextLen}|${depth}|${key}|${tailChars}`, () =>
       buildPasskeyCase(tokenizer, job.contextLen, depth, key, tailChars));
     const judge = (g: { tokens: number[] }) => {
-      const answer = tokenizer.decode(g.tokens, { skipSpecial: true });
-      return { answer, value: firstInteger(answer) === key ? 1 : 0 };
+      const text = tokenizer.decode(g.tokens, { skipSpecial: true });
+      const found = firstInteger(text);
+      return { text, answer: String(found ?? ''), value: found === key ? 1 : 0 };
     };
     const { gen, jitter } = await generateWithJitter(ctx, {
       prefixKey: job.prefixKey,

@@ -111,8 +111,9 @@ export const rulerTask: TaskModule<RulerOptions> = {
       return buildRulerPrompt(tokenizer, rulerCase(job.seed, subtask, job.contextLen, sampleIndex, exampleNoise), job.contextLen, chat, cap);
     });
     const judge = (g: { tokens: number[] }) => {
-      const answer = tokenizer.decode(g.tokens, { skipSpecial: true });
-      return { answer, value: 100 * stringMatchAll(postprocessPrediction(answer), p.outputs) };
+      const text = tokenizer.decode(g.tokens, { skipSpecial: true });
+      const answer = postprocessPrediction(text);
+      return { text, answer, value: 100 * stringMatchAll(answer, p.outputs) };
     };
     const { gen, jitter } = await generateWithJitter(ctx, {
       prefixKey: job.prefixKey,
@@ -122,8 +123,7 @@ export const rulerTask: TaskModule<RulerOptions> = {
       maxNewTokens: p.maxNewTokens,
       stopIds: tokenizer.eogIds,
     }, { task: 'ruler', e: jitterOf(job.params), metric: 'score', judge });
-    const prediction = postprocessPrediction(tokenizer.decode(gen.tokens, { skipSpecial: true }));
-    const score = 100 * stringMatchAll(prediction, p.outputs);
+    const { answer: prediction, value: score } = judge(gen);
     return [
       {
         metric: 'score',
