@@ -254,7 +254,7 @@ describe('the real default model', () => {
     const r = await cli(['passkey', '--budget', '64', '--lengths', '256', '--depths', '50', '--trials', '1', '--methods', 'adamas', '--out', out],
       { fake: false, env: { ADAMAS_BENCH_CACHE: process.env.ADAMAS_BENCH_CACHE! }, timeout: 120_000 });
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    expect(String(r.stdout)).toMatch(/^passkey: accuracy, mean \[95% Wilson interval\] and n\n[^]*\nadamas@64\s+[01] \[[\d.]+, [\d.]+\] n=1\n/);
+    expect(String(r.stdout)).toMatch(/^passkey: accuracy, mean \[95% Wilson interval\] and n\n[^]*\nadamas@64\s+[01] \[[\d.]+, [\d.]+\] n=1$/);
     const meta = readMeta(out);
     expect(meta.models['smollm2-135m-instruct-q4_1'].sha256).toBe(models[0].sha256);
     const acc = readRun(out).rows.filter((x) => x.metric === 'accuracy');

@@ -12,6 +12,7 @@ import { formatValue } from '../../stats/format.js';
 import { jitterMeasurements, type JitterRun } from '../../stats/jitter.js';
 import type { RunContext, TaskFlag } from '../types.js';
 import { generateWithTail, type GenerationRequest, type GenerationResult } from './decoding-protocol.js';
+import { detailJson } from './measure.js';
 
 export const thresholdJitterFlag: TaskFlag = {
   flags: '--threshold-jitter <E>',
@@ -74,10 +75,10 @@ export interface JitterRequest {
 }
 
 /**
- * Decodes the request with the thresholds moved by +E, by -E, then as given (only as given when
- * there is no E, with no jitter rows). The unperturbed run
- * goes last, so that what the worker records about the job's decode steps (--measure-recall,
- * --record-selection: cleared when the method is set) and the job's decode timings are its own.
+ * Decodes the request with the thresholds moved by +E, by -E, then as given (only as given, and no
+ * jitter rows, without an E). The unperturbed run goes last, so that what the worker records about
+ * the job's decode steps (--measure-recall, --record-selection: cleared when the method is set)
+ * and the job's decode timings are its own.
  */
 export async function generateWithJitter(ctx: RunContext, req: GenerationRequest, jitter: JitterRequest): Promise<JitteredGeneration> {
   const e = jitter.e;
@@ -88,7 +89,7 @@ export async function generateWithJitter(ctx: RunContext, req: GenerationRequest
   const base = await generateWithTail(ctx, req);
   const [b, p, m] = [base, plus, minus].map(jitter.judge);
   const rows: Measurement[] = jitterMeasurements(b, p, m, jitter.metric);
-  rows[0] = { ...rows[0], detail: JSON.stringify({ e, answer: b.answer, plus: p.answer, minus: m.answer, plusText: p.text, minusText: m.text }) };
+  rows[0] = { ...rows[0], detail: detailJson({ e, answer: b.answer, plus: p.answer, minus: m.answer, plusText: p.text, minusText: m.text }) };
   return { gen: { ...base, prefill: plus.prefill }, jitter: rows };
 }
 
@@ -97,7 +98,7 @@ export function jitterOf(params: Readonly<Record<string, unknown>>): number | un
   return params.thresholdJitter === undefined ? undefined : Number(params.thresholdJitter);
 }
 
-/** Decodes a job runs: 3 with a jitter (+E, -E, as given), else 1 (for --dry-run's estimate). */
+/** How many decodes a job runs: 3 with a jitter (+E, -E, as given), else 1 (for --dry-run's estimate). */
 export function decodeRuns(params: Readonly<Record<string, unknown>>): number {
   return jitterOf(params) === undefined ? 1 : 3;
 }
