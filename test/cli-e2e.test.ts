@@ -129,8 +129,11 @@ describe('runs', () => {
   it('passkey --budget 64 runs and ends with a summary table on stdout', async () => {
     const r = await cli(['passkey', '--budget', '64']);
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    expect(String(r.stdout)).toMatch(/^passkey: mean accuracy\nmethod\s+len=256\s+len=512\n[- ]+\nfull\s/);
-    expect(String(r.stdout).split('\n').filter((l) => /^(full|streaming@64|quest@64|adamas@64)\s/.test(l))).toHaveLength(4);
+    expect(String(r.stdout)).toMatch(/^passkey: accuracy, mean \[95% Wilson interval\] and n\nmethod\s+len=256\s+len=512\n[- ]+\nfull\s/);
+    const lines = String(r.stdout).split('\n').filter((l) => /^(full|streaming@64|quest@64|adamas@64)\s/.test(l));
+    expect(lines).toHaveLength(4);
+    // every cell: the mean, its interval and n (2 depths, one trial)
+    for (const l of lines) expect(l).toMatch(/^\S+(\s+[\d.]+ \[[\d.]+, [\d.]+\] n=2){2}$/);
     expect(String(r.stderr)).toContain('[16/16] passkey adamas@64 len=512 depth=50 trial=0 ... ok');
     const runs = readdirSync(join(cwd, 'results', 'runs'));
     expect(runs).toHaveLength(1);
@@ -144,19 +147,44 @@ describe('runs', () => {
     const r = await cli(['ablate', '--no-hadamard', '--budgets', '64,128', '--lengths', '256', '--depths', '0,50', '--trials', '1', '--out', out]);
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const text = String(r.stdout);
-    expect(text).toContain('passkey: mean accuracy, adamas[no-hadamard] vs adamas (difference = ablated - baseline)');
+    expect(text).toContain('passkey: accuracy of adamas[no-hadamard] against adamas on the same cases');
     const rows = readRun(out).rows.filter((x) => x.metric === 'accuracy');
     expect(new Set(rows.map((x) => x.label))).toEqual(new Set(['adamas@64', 'adamas@128', 'adamas[no-hadamard]@64', 'adamas[no-hadamard]@128']));
-    const mean = (label: string) => {
-      const v = rows.filter((x) => x.label === label).map((x) => Number(x.value));
-      return v.reduce((a, b) => a + b, 0) / v.length;
-    };
+    const values = (label: string) => rows.filter((x) => x.label === label).sort((a, b) => Number(a.depth) - Number(b.depth)).map((x) => Number(x.value));
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
     const line = text.split('\n').find((l) => /^64\s+256\s/.test(l))!;
-    const cells = line.trim().split(/\s+/).map(Number);
-    expect(cells[2]).toBeCloseTo(mean('adamas@64'), 3);
-    expect(cells[3]).toBeCloseTo(mean('adamas[no-hadamard]@64'), 3);
-    expect(cells[4]).toBeCloseTo(mean('adamas[no-hadamard]@64') - mean('adamas@64'), 3);
+    const m = /^64\s+256\s+([\d.]+) \[.*?\] n=2\s+([\d.]+) \[.*?\] n=2\s+(no|yes, lower|yes, higher)\s+([\d.]+)\s+(\S+) \[.*\], p = ([\d.e-]+) \(sign test; 2 pairs: (\d) higher, (\d) lower\)$/.exec(line);
+    expect(m, line).not.toBeNull();
+    const [base, ablated] = [values('adamas@64'), values('adamas[no-hadamard]@64')];
+    expect(Number(m![1])).toBeCloseTo(mean(base), 2);
+    expect(Number(m![2])).toBeCloseTo(mean(ablated), 2);
+    expect(Number(m![5].replace('−', '-').replace('±', ''))).toBeCloseTo(mean(ablated) - mean(base), 1);
+    expect(Number(m![7])).toBe(base.filter((v, i) => ablated[i] > v).length);
+    expect(Number(m![8])).toBe(base.filter((v, i) => ablated[i] < v).length);
+    expect(text).toContain('changed: Holm-adjusted p < 0.05 over the 2 tested cells');
     await expectUsageIn(['ablate', '--no-hadamard', '--task', 'ppl', '--depths', '50'], '--depths is not an option of the ppl task');
+  });
+
+  it('--threshold-jitter prints the decision stability under the summary; run takes it for the accuracy tasks only', async () => {
+    const r = await cli(['passkey', '--budget', '64', '--methods', 'adamas', '--lengths', '256', '--depths', '0,1,2,3,4,5',
+      '--threshold-jitter', '1e-5', '--out', join(cwd, 'jitter')]);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const text = String(r.stdout);
+    expect(text).toContain('\n\npasskey: decision stability, every threshold moved by +E and by -E (E = 0.00001); an answer is what the task scores\n');
+    // depths 0 and 3 change (the fake task's rule)
+    expect(text).toMatch(/\n {2}adamas@64 len=256: 2 of 6 answers change under ±E; stability 0\.67 \[[\d.]+, [\d.]+\] n=6; accuracy at -E \/ 0 \/ \+E: 6\/6, 6\/6, 4\/6$/);
+
+    const suite = join(cwd, 'jitter-suite.json');
+    writeFileSync(suite, JSON.stringify({ name: 'jit', methods: ['adamas'], budgets: [64], tasks: [{ task: 'passkey', lengths: [256], depths: [0, 1] }, { task: 'ppl' }] }));
+    const refused = await cli(['run', suite, '--threshold-jitter', '1e-5']);
+    expect(refused.exitCode).toBe(2);
+    expect(String(refused.stderr)).toContain('--threshold-jitter is an option of the accuracy tasks (passkey, ruler, longbench), not of ppl');
+    expect(String(refused.stderr)).toContain('--tasks passkey');
+    const ok = await cli(['run', suite, '--tasks', 'passkey', '--threshold-jitter', '1e-5', '--out', join(cwd, 'jitter-run')]);
+    expect(ok.exitCode, String(ok.stderr)).toBe(0);
+    expect(String(ok.stdout)).toContain('adamas@64 len=256: 1 of 2 answers change under ±E');
+    expect(readRun(join(cwd, 'jitter-run')).rows.filter((x) => x.metric === 'stability').map((x) => x.case)).toEqual(['thresholdJitter=0.00001;trial=0', 'thresholdJitter=0.00001;trial=0']);
+    await expectUsageIn(['run', suite, '--threshold-jitter', '0'], "'0' is not a positive number");
   });
 
   it('Ctrl-C keeps finished jobs, exits 130 and says how to resume; resume finishes', async () => {
@@ -226,7 +254,7 @@ describe('the real default model', () => {
     const r = await cli(['passkey', '--budget', '64', '--lengths', '256', '--depths', '50', '--trials', '1', '--methods', 'adamas', '--out', out],
       { fake: false, env: { ADAMAS_BENCH_CACHE: process.env.ADAMAS_BENCH_CACHE! }, timeout: 120_000 });
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    expect(String(r.stdout)).toMatch(/^passkey: mean accuracy\n/);
+    expect(String(r.stdout)).toMatch(/^passkey: accuracy, mean \[95% Wilson interval\] and n\n[^]*\nadamas@64\s+[01] \[[\d.]+, [\d.]+\] n=1$/);
     const meta = readMeta(out);
     expect(meta.models['smollm2-135m-instruct-q4_1'].sha256).toBe(models[0].sha256);
     const acc = readRun(out).rows.filter((x) => x.metric === 'accuracy');

@@ -4,6 +4,7 @@
 // a budget covering the sequence is full attention bit for bit; selection sizes and contents;
 // dense layers record nothing; recall lies in [0, 1]; a larger budget selects a superset.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultThresholds } from '../src/methods/knobs.js';
 import { makeSpec, toNativeOptions, type MethodKnobs, type MethodName } from '../src/methods/spec.js';
 import { loadAddon, type EngineRecords, type NativeEngine } from '../src/native/addon.js';
 import { defaultModelPath, golden } from './helpers/golden.js';
@@ -147,6 +148,21 @@ describe('sparse methods in the engine (SmolLM2-135M-Instruct)', () => {
         expect(small.recall![i], `${c.label} head ${h}`).toBeLessThanOrEqual(large.recall![i] + 1e-6);
       }
     }
+  });
+
+  it("takes the knob table's default thresholds for every width of code, and other thresholds change the selection", async () => {
+    // --threshold-jitter moves these defaults in TypeScript: they must be the engine's own (the
+    // source text is compared in methods-knobs.test.ts; here the engine's behaviour)
+    const same = (a: EngineRecords, b: EngineRecords) => a.selected!.every((step, s) => step.every((sel, i) =>
+      sel.length === b.selected![s][i].length && sel.every((p, j) => p === b.selected![s][i][j])));
+    for (const bits of [1, 2, 3] as const) {
+      const implicit = bits === 2 ? runs.get('adamas@16')! : await decode('adamas', 16, { bits });
+      const explicit = await decode('adamas', 16, { bits, thresholds: defaultThresholds(bits) });
+      expect(same(implicit.rec, explicit.rec), `bits ${bits}`).toBe(true);
+      const moved = await decode('adamas', 16, { bits, thresholds: defaultThresholds(bits).map((t) => t + 3) });
+      expect(same(implicit.rec, moved.rec), `bits ${bits}, thresholds moved by 3`).toBe(false);
+    }
+    expect(() => defaultThresholds(4)).toThrow('bits must be 1, 2 or 3 (got 4)');
   });
 
   it('selects differently from the streaming window when the method looks at the keys', () => {

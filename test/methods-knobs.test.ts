@@ -1,5 +1,6 @@
 // The knob table (src/methods/knobs.ts) and what is made from it: the suite schema, the results
 // columns, the native options (engine and kernels task), the command-line flags and the labels.
+import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { addKnobOptions, givenKnobs, knobsFrom } from '../src/cli/knob-options.j
 import { knobsSchema } from '../src/config/schemas.js';
 import { UsageError } from '../src/core/errors.js';
 import type { Job } from '../src/core/job.js';
-import { knobs, knobTable } from '../src/methods/knobs.js';
+import { defaultThresholds, knobs, knobTable } from '../src/methods/knobs.js';
 import { defaultKnobs, knobChanges, makeSpec, methodLabel, methodLabelOf, methodSeries, toNativeOptions } from '../src/methods/spec.js';
 import { resultColumns } from '../src/results/columns.js';
 import { toRows } from '../src/results/write.js';
@@ -136,5 +137,18 @@ describe("the knobs' rules beyond the schema", () => {
       message = (err as Error).message;
     }
     expect(message).toBe(`s.json is invalid:\n  /tasks/0: 'adamas[bits=3,thresholds=0,1]@64' has 2 thresholds but 3-bit codes need 7 (rule 'thresholds = 2^bits - 1')`);
+  });
+});
+
+describe('the default thresholds of each code width', () => {
+  it("are the native engine's (default_thresholds in native/src/attention/options.cpp)", () => {
+    const cpp = readFileSync(new URL('../native/src/attention/options.cpp', import.meta.url), 'utf8');
+    const body = cpp.slice(cpp.indexOf('std::vector<float> default_thresholds(int bits)'));
+    for (const bits of [1, 2, 3]) {
+      const m = new RegExp(`case ${bits}: return \\{([^}]*)\\};`).exec(body);
+      expect(m, `case ${bits} in default_thresholds`).not.toBeNull();
+      expect(m![1].split(',').map((t) => Number(t.trim().replace(/f$/, '')))).toEqual(defaultThresholds(bits));
+    }
+    expect(() => defaultThresholds(0)).toThrow('bits must be 1, 2 or 3 (got 0)');
   });
 });

@@ -37,8 +37,8 @@ describe('runs and resume', () => {
     expect(meta.native).toHaveProperty('version');
     expect(readRun(clean).rows).toHaveLength(2 * 16 + 8);
     // summary: a table per task on stdout, progress lines on stderr
-    expect(stdout).toMatch(/^passkey: mean accuracy\nmethod\s+len=256\s+len=512\n/);
-    expect(stdout).toMatch(/\nppl: mean ppl\nmethod\s+a@128\s+a@256\s+b@128\s+b@256\n/);
+    expect(stdout).toMatch(/^passkey: accuracy, mean \[95% Wilson interval\] and n\nmethod\s+len=256\s+len=512\n/);
+    expect(stdout).toMatch(/\nppl: ppl, mean and n\nmethod\s+a@128\s+a@256\s+b@128\s+b@256\n/);
     expect(stderr).toMatch(/\[1\/24\] /);
     expect(stderr).toContain(`[24/24] `);
     expect(stdout).not.toContain('[1/24]');

@@ -55,37 +55,56 @@ describe('formatting estimates', () => {
 
 describe('threshold jitter', () => {
   it('marks a case stable only when the answers at -E, 0 and +E agree', () => {
-    const ok = { answer: '12345', correct: true };
-    const wrong = { answer: '99', correct: false };
+    const ok = { answer: '12345', value: 1 };
+    const wrong = { answer: '99', value: 0 };
     expect(jitterMeasurements(ok, ok, ok).map((m) => [m.metric, m.value])).toEqual([
       ['stability', 1], ['accuracy.threshold_plus', 1], ['accuracy.threshold_minus', 1],
     ]);
     expect(jitterMeasurements(ok, wrong, ok).map((m) => m.value)).toEqual([0, 0, 1]);
     // a different wrong answer is a change too
-    expect(jitterMeasurements(wrong, { answer: '98', correct: false }, wrong)[0].value).toBe(0);
+    expect(jitterMeasurements(wrong, { answer: '98', value: 0 }, wrong)[0].value).toBe(0);
+    // a scored task: its own metric, the scores as they are
+    expect(jitterMeasurements({ answer: 'a b', value: 50 }, { answer: 'a b', value: 50 }, { answer: 'a', value: 40 }, 'score')
+      .map((m) => [m.metric, m.value])).toEqual([['stability', 0], ['score.threshold_plus', 50], ['score.threshold_minus', 40]]);
+  });
+
+  const row = (task: string, depth: number, metric: string, value: number): ResultRow => ({
+    run_id: 'r', suite: 's', task, dataset: '', model: 'm', device: 'cpu', method: 'adamas', label: 'adamas@64', budget: '64',
+    context_len: '2048', depth: String(depth), case: 'key=5;trial=0', metric, value: String(value), unit: '', n: '1', skip_layers: '2',
+    gqa: 'query', sink: '', page_size: '', hadamard: 'true', distance: 'l1', bits: '2', granularity: 'token', thresholds: '-10,0,10',
+    seed: '42', job_id: `j${depth}`, samples: '', detail: '',
   });
 
   it('summarises per method and length: changed answers, stability, accuracy at -E / 0 / +E', () => {
     const rows: ResultRow[] = [];
-    const row = (depth: number, metric: string, value: number): ResultRow => ({
-      run_id: 'r', suite: 's', task: 'passkey', dataset: '', model: 'm', device: 'cpu', method: 'adamas', label: 'adamas@64', budget: '64',
-      context_len: '2048', depth: String(depth), case: 'key=5;trial=0', metric, value: String(value), unit: '', n: '1', skip_layers: '2',
-      gqa: 'query', sink: '', page_size: '', hadamard: 'true', distance: 'l1', bits: '2', granularity: 'token', thresholds: '-10,0,10',
-      seed: '42', job_id: `j${depth}`, samples: '', detail: '',
-    });
     // 11 depths: right at 0 on 7, at +E and -E on 5; 4 answers change
     for (let d = 0; d <= 10; d++) {
       const base = d < 7 ? 1 : 0;
       const jittered = d < 5 ? 1 : 0;
-      rows.push(row(d * 10, 'accuracy', base), row(d * 10, 'accuracy.threshold_plus', jittered), row(d * 10, 'accuracy.threshold_minus', jittered));
-      rows.push(row(d * 10, 'stability', d === 5 || d === 6 || d === 8 || d === 9 ? 0 : 1));
+      rows.push(row('passkey', d * 10, 'accuracy', base), row('passkey', d * 10, 'accuracy.threshold_plus', jittered),
+        row('passkey', d * 10, 'accuracy.threshold_minus', jittered));
+      rows.push(row('passkey', d * 10, 'stability', d === 5 || d === 6 || d === 8 || d === 9 ? 0 : 1));
+      // timings do not enter the summary
+      rows.push({ ...row('passkey', d * 10, 'decode_ms_per_token', 40), unit: 'ms' });
     }
-    const [s] = summarizeJitter(rows);
-    expect(s).toMatchObject({ label: 'adamas@64', budget: 64, contextLen: 2048, changed: 4, cases: 11 });
+    const [s, ...more] = summarizeJitter(rows);
+    expect(more).toEqual([]);
+    expect(s).toMatchObject({ label: 'adamas@64', budget: 64, contextLen: 2048, metric: 'accuracy', changed: 4, cases: 11 });
     expect(s.stability.value).toBeCloseTo(7 / 11, 14);
-    expect(s.accuracy!.value).toBeCloseTo(7 / 11, 14);
-    expect(s.accuracyPlus!.value).toBeCloseTo(5 / 11, 14);
+    expect(s.atZero!.value).toBeCloseTo(7 / 11, 14);
+    expect(s.atPlus!.value).toBeCloseTo(5 / 11, 14);
+    expect(s.atMinus!.value).toBeCloseTo(5 / 11, 14);
     expect(formatJitter(s)).toBe('adamas@64 len=2048: 4 of 11 answers change under ±E; stability 0.64 [0.35, 0.85] n=11; accuracy at -E / 0 / +E: 5/11, 7/11, 5/11');
     expect(summarizeJitter(rows.filter((r) => r.metric !== 'stability'))).toEqual([]);
+  });
+
+  it('reports a scored task (RULER, LongBench) by its mean score at -E / 0 / +E', () => {
+    const rows = [0, 1, 2, 3].flatMap((d) => [
+      row('ruler', d, 'score', 100 * (d % 2)), row('ruler', d, 'score.threshold_plus', d === 1 ? 0 : 100 * (d % 2)),
+      row('ruler', d, 'score.threshold_minus', 100 * (d % 2)), row('ruler', d, 'stability', d === 1 ? 0 : 1),
+    ]);
+    const [s] = summarizeJitter(rows);
+    expect(s).toMatchObject({ metric: 'score', changed: 1, cases: 4 });
+    expect(formatJitter(s)).toMatch(/^adamas@64 len=2048: 1 of 4 answers change under ±E; stability 0\.75 \[.*\] n=4; score at -E \/ 0 \/ \+E: 50, 50, 25$/);
   });
 });

@@ -1,7 +1,8 @@
 // Every task end to end with the real default model (SmolLM2-135M-Instruct, cached; honours
 // ADAMAS_BENCH_CACHE): plan one tiny case, run it with full attention and with adamas@64 through a
 // PrefixSession (the second method reuses the first one's dense prefill), and check the
-// measurements. Passkey at 1024 tokens must be retrieved with full attention.
+// measurements. Passkey at 1024 tokens must be retrieved with full attention. With a threshold
+// jitter, a case is decoded at +E, -E and as given on one prefill.
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSpec, type MethodSpec } from '../src/methods/spec.js';
@@ -134,5 +135,69 @@ describe('tasks with the real model', () => {
       expect(detail.promptTokens + 8).toBeLessThanOrEqual(384);
       expect(detail.outputs[0]).toMatch(/^\d{7}$/);
     }
+  });
+});
+
+describe('threshold jitter with the real model', () => {
+  /** ctx, recording the thresholds each decode asked for and whether its prefill was reused. */
+  function recording(): { ctx: RunContext; calls: { thresholds: unknown; reused: boolean }[] } {
+    const calls: { thresholds: unknown; reused: boolean }[] = [];
+    return {
+      calls,
+      ctx: {
+        ...ctx,
+        preparePrefix: async (key, tokens, method, o) => {
+          const r = await ctx.preparePrefix(key, tokens, method, o);
+          calls.push({ thresholds: method.thresholds, reused: r.reused });
+          return r;
+        },
+      },
+    };
+  }
+
+  async function runOne<O>(task: TaskModule<O>, options: O, c: RunContext): Promise<Measurement[]> {
+    const [p] = task.plan(options, adamas64, { device: 'cpu', dataDir: fixtures, modelContextLength: model.config.contextLength, seed: 42 });
+    return task.run({ ...p, id: `test-${p.prefixKey}`, suite: 'test', model: 'default', method: adamas64 }, c);
+  }
+
+  it('passkey: +E, -E, then as given on one prefill; the unperturbed run is the plain one', async () => {
+    if (!sparse) return;
+    const e = 1e-5;
+    // a case no earlier test prefilled
+    const opts = { lengths: [384], depths: [30], trials: 1, tailChars: 400, maxNewTokens: 10 };
+    const { ctx: rec, calls } = recording();
+    const ms = await runOne(passkeyTask, { ...opts, thresholdJitter: e }, rec);
+    expect(calls).toEqual([
+      { thresholds: [-10 + e, e, 10 + e], reused: false },
+      { thresholds: [-10 - e, -e, 10 - e], reused: true },
+      { thresholds: undefined, reused: true },
+    ]);
+    const byName = Object.fromEntries(ms.map((m) => [m.metric, m]));
+    expect(Object.keys(byName)).toEqual(expect.arrayContaining(['accuracy', 'stability', 'accuracy.threshold_plus', 'accuracy.threshold_minus', 'prefill_s']));
+    const jitter = JSON.parse(byName.stability!.detail!);
+    const { answer, found } = JSON.parse(byName.accuracy!.detail!);
+    expect(jitter.e).toBe(e);
+    // the answer is what the score reads: the first integer of the text
+    expect(jitter.answer).toBe(String(found ?? ''));
+    expect(typeof jitter.plusText).toBe('string');
+    expect(byName.stability!.value).toBe(jitter.plus === jitter.answer && jitter.minus === jitter.answer ? 1 : 0);
+    for (const m of ['accuracy.threshold_plus', 'accuracy.threshold_minus']) expect([0, 1]).toContain(byName[m]!.value);
+    // the same case without the jitter gives the same answer (its prefill reused)
+    const plain = await runOne(passkeyTask, opts, ctx);
+    const plainAcc = plain.find((m) => m.metric === 'accuracy')!;
+    expect(JSON.parse(plainAcc.detail!).answer).toBe(answer);
+    expect(plainAcc.value).toBe(byName.accuracy!.value);
+    expect(plain.map((m) => m.metric)).not.toContain('stability');
+  });
+
+  it('ruler: the score at +E and -E beside the score', async () => {
+    if (!sparse) return;
+    const opts = { subtasks: ['niah_single' as const], lengths: [320], samples: 1, chatTemplate: true, maxNewTokens: 8, thresholdJitter: 0.5 };
+    const { ctx: rec, calls } = recording();
+    const ms = await runOne(rulerTask, opts, rec);
+    expect(calls.map((c) => c.thresholds)).toEqual([[-9.5, 0.5, 10.5], [-10.5, -0.5, 9.5], undefined]);
+    const names = ms.map((m) => m.metric);
+    expect(names).toEqual(expect.arrayContaining(['score', 'stability', 'score.threshold_plus', 'score.threshold_minus']));
+    for (const m of ms.filter((x) => x.metric.startsWith('score'))) expect([0, 100]).toContain(m.value);
   });
 });

@@ -1,11 +1,13 @@
 // adamas-bench ablate: Adamas with and without one or more of its design choices, side by side on
-// one task (default passkey), and the difference of the task's primary metric.
+// one task (default passkey), and the paired test of the variant against the default on the same
+// cases: whether the ablation changed the task's primary metric, and by how much.
 import { Command, Option } from 'commander';
 import { applyOverrides, type Suite } from '../config/suite.js';
 import { UsageError } from '../core/errors.js';
 import { taskNames, type TaskName } from '../core/job.js';
 import { knobChanges, makeSpec, methodSeries, type MethodKnobs } from '../methods/spec.js';
 import { collectAblation, formatAblation } from '../report/ablation.js';
+import { formatStability, summarize } from '../report/run-summary.js';
 import { executeRun } from '../runner/execute-run.js';
 import { requireTask, type TaskRegistry } from '../tasks/task-registry.js';
 import type { TaskFlag } from '../tasks/types.js';
@@ -26,7 +28,7 @@ function allTaskFlags(registry: TaskRegistry): TaskFlag[] {
 
 export function ablateCommand(registry: TaskRegistry): Command {
   const cmd = new Command('ablate')
-    .description('Adamas with and without an ablation (flags below) side by side, and the difference')
+    .description('Adamas with and without an ablation (flags below) on the same cases, and the paired test of the difference')
     .addOption(new Option('--task <name>', 'task to measure on').choices(['passkey', 'ppl', 'ruler', 'longbench']).default('passkey'));
   addRunOptions(cmd, { methods: false });
   addKnobOptions(cmd);
@@ -40,6 +42,7 @@ Examples:
   $ adamas-bench ablate --no-hadamard --budget 64
   $ adamas-bench ablate --bits 1 --task ppl --budgets 64,256
   $ adamas-bench ablate --distance l2 --granularity page --task ruler --dry-run
+  $ adamas-bench ablate --bits 1 --budget 64 --lengths 2048 --threshold-jitter 1e-5
 ${runExamplesFooter}`);
   return cmd.action(async (flags: AblateFlags & Record<string, unknown>, command: Command) => {
     const mod = requireTask(registry, flags.task);
@@ -66,8 +69,9 @@ ${runExamplesFooter}`);
     if (outcome.data?.rows.length) {
       const baseline = methodSeries(makeSpec('adamas', 1));
       const ablated = methodSeries(variant);
-      const t = collectAblation(outcome.data.rows, baseline, ablated);
-      process.stdout.write(`${formatAblation(flags.task, t.metric, baseline, ablated, t.rows)}\n`);
+      process.stdout.write(`${formatAblation(collectAblation(outcome.data.rows, baseline, ablated))}\n`);
+      const stability = summarize(outcome.data.rows).map(formatStability).filter((s) => s !== '');
+      if (stability.length) process.stdout.write(`${stability.join('')}\n`);
     }
     process.exitCode = outcome.exitCode;
   });

@@ -19,6 +19,13 @@ export function flagParser<T>(parse: (text: string) => T): (text: string) => T {
 export const positiveInt = flagParser(integerValue(1).parse);
 export const nonNegativeInt = flagParser(integerValue(0).parse);
 
+/** A number above 0 ("1e-5"). */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`'${value}' is not a positive number`);
+  return n;
+}
+
 /** "16,32,64" -> [16, 32, 64]; each a positive integer, the list not empty. */
 export function positiveIntList(value: string): number[] {
   const parts = value.split(',').map((s) => s.trim());

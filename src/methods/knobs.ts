@@ -127,6 +127,17 @@ function thresholdsValue(): KnobValue<number[] | 'auto'> {
   };
 }
 
+/** Adamas' thresholds for `bits`-bit codes when none are given (the native engine's
+ *  default_thresholds in attention/options.cpp; test/methods-engine.test.ts checks they agree). */
+export function defaultThresholds(bits: number): number[] {
+  switch (bits) {
+    case 1: return [0];
+    case 2: return [-10, 0, 10];
+    case 3: return [-15, -10, -5, 0, 5, 10, 15];
+  }
+  throw new RangeError(`bits must be 1, 2 or 3 (got ${bits})`);
+}
+
 // ---- where a knob applies ------------------------------------------------------------------
 
 const everyMethod = (): boolean => true;

@@ -3,7 +3,7 @@
 // renderIndex() only presents it.
 import type { ResultRow } from '../results/columns.js';
 import type { RunMeta } from '../results/meta.js';
-import { aggregateRows, intervalMethodTitle, type Aggregate, type IntervalMethod } from '../stats/aggregate.js';
+import { aggregateRows, meanStatistic, type Aggregate } from '../stats/aggregate.js';
 import { estimateParts } from '../stats/format.js';
 import { metricBase, metricComponent, metricInfo, primaryMetric } from '../stats/metrics.js';
 import { compareLabels, type Figure, type SkippedFigure } from './figures.js';
@@ -73,12 +73,6 @@ export function collectSummary(rows: readonly ResultRow[], trialKeys?: readonly 
     });
   }
   return tables.sort((a, b) => a.task.localeCompare(b.task) || a.dataset.localeCompare(b.dataset));
-}
-
-/** 'mean [95% Wilson interval]', or both methods where a table mixes them. */
-function meanStatistic(methods: IntervalMethod[]): string {
-  const used = [...new Set(methods.filter((m) => m !== 'none'))].map((m) => intervalMethodTitle[m]);
-  return used.length ? `mean [95% ${used.join(' / ')} interval]` : 'mean';
 }
 
 /** A timing split into components ('latency_us.estimate', ...) without a 'total': its parts. */

@@ -1,22 +1,39 @@
 // The end of a run on the terminal. The summary: per task, one table with a row per method label
-// and a column per context length (or data set), each cell the mean of the task's primary metric
-// (src/stats/metrics.ts; the first metric its jobs report when it has none), as src/stats
-// aggregates it. Then the counts and the failed jobs.
+// and a column per context length (or data set), each cell the task's primary metric
+// (src/stats/metrics.ts; the first metric its jobs report when it has none) over the cell's
+// cases as src/stats aggregates it: a quality metric as its mean with the 95% interval and n
+// ("0.6 [0.23, 0.88] n=5"), a timing as its median with the interquartile range. Under a table,
+// the decision stability of each method the run decoded with moved thresholds (--threshold-jitter).
+// Then the counts and the failed jobs.
 import { methodNames } from '../methods/spec.js';
 import type { ResultRow } from '../results/columns.js';
-import type { JournalEntry } from '../results/journal.js';
-import { aggregateRows, type Aggregate } from '../stats/aggregate.js';
+import { aggregateGroup, groupRows, meanStatistic, type Aggregate, type CollapsibleField, type MeasurementKey } from '../stats/aggregate.js';
+import { formatEstimate, type Estimate } from '../stats/format.js';
+import { formatJitter, summarizeJitter, type JitterSummary } from '../stats/jitter.js';
 import { primaryMetric } from '../stats/metrics.js';
-import { formatNumber, formatTable } from './terminal.js';
+import { formatTable } from './terminal.js';
+
+export interface SummaryRow {
+  label: string;
+  /** The label without the budget. */
+  series: string;
+  budget?: number;
+  /** Per column: the cell's estimate (undefined where no job ran). */
+  cells: (Estimate | undefined)[];
+}
 
 export interface SummaryTable {
   task: string;
   metric: string;
   unit: string;
+  /** 'mean [95% Wilson interval]', 'median [IQR]'. */
+  statistic: string;
   columns: string[];
-  /** A row per method label: the label, its series (the label without the budget) and budget, and
-   *  per column the mean (undefined where no job ran). */
-  rows: { label: string; series: string; budget?: number; cells: (number | undefined)[]; n: number[] }[];
+  rows: SummaryRow[];
+  /** Decision stability under threshold jitter, per method label and column (none without it). */
+  jitter: JitterSummary[];
+  /** The jitters E the run used. */
+  jitterE: string[];
 }
 
 function methodOrder(a: Aggregate): [number, string, number] {
@@ -29,10 +46,21 @@ function compareKeys(a: [number, string, number], b: [number, string, number]): 
 }
 
 /** Column of a measurement: the context length, the data set, or both when both vary. */
-function columnOf(a: Aggregate, byDataset: boolean, byLength: boolean): string {
+function columnOf(a: { dataset: string; contextLen: number | null }, byDataset: boolean, byLength: boolean): string {
   const length = String(a.contextLen ?? '');
   if (byDataset && byLength) return `${a.dataset}@${length}`;
   return byDataset ? a.dataset : length;
+}
+
+/** A cell as the table shows it: the mean and its interval, or for a timing the median and IQR. */
+function cellEstimate(a: Aggregate): Estimate {
+  if (a.kind === 'timing') return { value: a.summary.median, lo: a.summary.q1, hi: a.summary.q3, n: a.samples.length };
+  return { value: a.value, lo: a.ci?.lo ?? null, hi: a.ci?.hi ?? null, n: a.n };
+}
+
+/** "thresholdJitter=0.00001" in a row's case -> "0.00001". */
+function jitterOfCase(c: string | undefined): string | undefined {
+  return (c ?? '').split(';').find((kv) => kv.startsWith('thresholdJitter='))?.slice('thresholdJitter='.length);
 }
 
 export function summarize(rows: readonly ResultRow[]): SummaryTable[] {
@@ -42,53 +70,66 @@ export function summarize(rows: readonly ResultRow[]): SummaryTable[] {
     const mine = rows.filter((r) => r.task === task);
     const first = mine.find((r) => r.metric === primaryMetric[task]) ?? mine[0];
     const metric = first.metric;
-    // the statistics' aggregation: trials, depths and case parameters pooled, means weighted by n
-    const sel = aggregateRows(mine.filter((r) => r.metric === metric), { collapse: ['depth', 'case'] });
-    const byDataset = new Set(sel.map((a) => a.dataset)).size > 1;
-    const byLength = new Set(sel.map((a) => a.contextLen)).size > 1 || !byDataset;
-    const columns = [...new Set(sel.map((a) => columnOf(a, byDataset, byLength)))];
+    const picked = mine.filter((r) => r.metric === metric);
+    const datasets = new Set(picked.map((r) => r.dataset ?? ''));
+    const lengths = new Set(picked.map((r) => r.context_len ?? ''));
+    const byDataset = datasets.size > 1;
+    const byLength = lengths.size > 1 || !byDataset;
+    // one measurement a cell: trials, depths and case parameters pooled, and what the columns do not show
+    const collapse: CollapsibleField[] = ['depth', 'case', ...(byDataset ? [] : ['dataset' as const]), ...(byLength ? [] : ['contextLen' as const])];
+    const cells = new Map<string, { label: string; column: string; ks: string; group: MeasurementKey; rows: ResultRow[] }>();
+    for (const [ks, g] of groupRows(picked, { collapse })) {
+      const column = columnOf(g.key, byDataset, byLength);
+      const at = `${g.key.label}\u241f${column}`;
+      const cell = cells.get(at);
+      if (cell) cell.rows.push(...g.rows); // another model or unit under one label: pooled
+      else cells.set(at, { label: g.key.label, column, ks, group: g.key, rows: [...g.rows] });
+    }
+    const aggs = [...cells.values()].map((c) => ({ ...c, agg: aggregateGroup(c.ks, c.group, c.rows) }));
+    const columns = [...new Set(aggs.map((c) => c.column))];
     if (!byDataset) columns.sort((a, b) => Number(a) - Number(b));
     else columns.sort();
     const labels = new Map<string, Aggregate>();
-    for (const a of sel) if (!labels.has(a.label)) labels.set(a.label, a);
+    for (const { agg } of aggs) if (!labels.has(agg.label)) labels.set(agg.label, agg);
     const ordered = [...labels.values()].sort((a, b) => compareKeys(methodOrder(a), methodOrder(b)));
+    const timing = aggs.length > 0 && aggs.every((c) => c.agg.kind === 'timing');
     return {
       task,
       metric,
       unit: first.unit,
+      statistic: timing ? 'median [IQR]' : meanStatistic(aggs.map((c) => c.agg.ciMethod)),
       columns,
-      rows: ordered.map(({ label, series, budget }) => {
-        const cells = columns.map((c) => sel.filter((a) => a.label === label && columnOf(a, byDataset, byLength) === c));
-        return {
-          label,
-          series,
-          ...(budget !== null && { budget }),
-          cells: cells.map((found) => (found.length ? found.reduce((s, a) => s + a.value * a.n, 0) / found.reduce((s, a) => s + a.n, 0) : undefined)),
-          n: cells.map((found) => found.reduce((s, a) => s + a.rows, 0)),
-        };
-      }),
+      rows: ordered.map(({ label, series, budget }) => ({
+        label,
+        series,
+        ...(budget !== null && { budget }),
+        cells: columns.map((column) => {
+          const found = aggs.find((c) => c.label === label && c.column === column);
+          return found ? cellEstimate(found.agg) : undefined;
+        }),
+      })),
+      jitter: summarizeJitter(mine),
+      jitterE: [...new Set(mine.filter((r) => r.metric === 'stability').map((r) => jitterOfCase(r.case)).filter((e) => e !== undefined))],
     };
   });
+}
+
+/** The stability lines under a task's table ('' when the run moved no thresholds). */
+export function formatStability(t: SummaryTable): string {
+  if (t.jitter.length === 0) return '';
+  const e = t.jitterE.length ? `E = ${t.jitterE.join(', ')}` : 'E';
+  return `\n\n${t.task}: decision stability, every threshold moved by +E and by -E (${e}); an answer is what the task scores\n` +
+    t.jitter.map((s) => `  ${formatJitter(s)}`).join('\n');
 }
 
 export function formatSummary(tables: readonly SummaryTable[]): string {
   return tables.map((t) => {
     const byLength = t.columns.every((c) => /^\d+$/.test(c));
     const header = ['method', ...t.columns.map((c) => (byLength ? `len=${c}` : c))];
-    const body = t.rows.map((r) => [r.label, ...r.cells.map((v) => (v === undefined ? '-' : formatNumber(v)))]);
-    return `${t.task}: mean ${t.metric}${t.unit ? ` (${t.unit})` : ''}\n${formatTable(header, body)}`;
+    const body = t.rows.map((r) => [r.label, ...r.cells.map((e) => (e === undefined ? '-' : formatEstimate(e)))]);
+    return `${t.task}: ${t.metric}${t.unit ? ` (${t.unit})` : ''}, ${t.statistic} and n\n${formatTable(header, body)}${formatStability(t)}`;
   }).join('\n\n');
 }
 
 /** The last lines of a run: how many jobs are ok, where the results are, and the failed jobs
  *  (the first 20) with how to run them again. */
-export function formatRunEnding(r: { ok: number; total: number; failures: readonly JournalEntry[]; results: string; dir: string }): string {
-  const lines = [`\n${r.ok} of ${r.total} jobs ok${r.failures.length ? `, ${r.failures.length} failed` : ''}; results: ${r.results}`];
-  if (r.failures.length) {
-    lines.push('failed jobs:');
-    for (const f of r.failures.slice(0, 20)) lines.push(`  ${f.label} [${f.jobId}]: ${f.error?.split('\n', 1)[0] ?? 'failed'}`);
-    if (r.failures.length > 20) lines.push(`  ... and ${r.failures.length - 20} more (see journal.jsonl)`);
-    lines.push(`retry them with: adamas-bench run --resume ${r.dir}`);
-  }
-  return lines.join('\n');
-}

@@ -66,6 +66,12 @@ export const intervalMethodTitle: Readonly<Record<IntervalMethod, string>> = {
   wilson: 'Wilson', bootstrap: 'bootstrap BCa', t: "Student's t", none: '',
 };
 
+/** 'mean [95% Wilson interval]' for the methods of a table's intervals (both where it mixes them). */
+export function meanStatistic(methods: readonly IntervalMethod[]): string {
+  const used = [...new Set(methods.filter((m) => m !== 'none'))].map((m) => intervalMethodTitle[m]);
+  return used.length ? `mean [95% ${used.join(' / ')} interval]` : 'mean';
+}
+
 export interface AggregateOptions {
   trialKeys?: readonly string[];
   /** Confidence level of the intervals (default 0.95). */

@@ -10,9 +10,10 @@ import { chatPrompt } from '../../model/model.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import type { Job, Measurement } from '../../core/job.js';
 import { OwnerCache } from '../common/cache.js';
-import { generateWithTail } from '../common/decoding-protocol.js';
+import { gpuCasesPerCell } from '../common/case-counts.js';
 import { checkContext, dataRoot } from '../common/limits.js';
 import { detailJson, timingMeasurements } from '../common/measure.js';
+import { decodeRuns, generateWithJitter, jitteredThresholds, jitterOf, thresholdJitterFlag, thresholdJitterSchema } from '../common/threshold-jitter.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';
 import { isLongBenchDataset, loadLongBenchConfig, LONGBENCH_DATASETS, type LongBenchDataset } from './config.js';
 import { chooseSamples, dataLines, findDataFile, hasDataFile, loadSample, parseSample } from './data.js';
@@ -29,6 +30,8 @@ export interface LongBenchOptions {
   chatTemplate: boolean;
   /** Cap on the task's maximum of new tokens (e.g. to keep gov_report short on a CPU). */
   maxNewTokens?: number;
+  /** Also decode each case with every threshold moved by +E and -E (src/tasks/common/threshold-jitter.ts). */
+  thresholdJitter?: number;
 }
 
 export const longBenchOptionsSchema = {
@@ -41,6 +44,7 @@ export const longBenchOptionsSchema = {
     samples: { type: 'integer', minimum: 1 },
     chatTemplate: { type: 'boolean', default: true },
     maxNewTokens: { type: 'integer', minimum: 1 },
+    thresholdJitter: thresholdJitterSchema,
   },
 };
 
@@ -68,8 +72,9 @@ export const longBenchTask: TaskModule<LongBenchOptions> = {
   optionsSchema: longBenchOptionsSchema,
   defaults: (device) => {
     const paper = [...loadLongBenchConfig().paperDatasets];
+    // samples per data set: GPU 92, an interval of about ±10 points; CPU 2 (a smoke run)
     return device === 'cuda'
-      ? { datasets: paper, lengths: [4096], samples: 50, chatTemplate: true }
+      ? { datasets: paper, lengths: [4096], samples: gpuCasesPerCell(), chatTemplate: true }
       : { datasets: paper, lengths: [1024], samples: 2, chatTemplate: true };
   },
   flags: [
@@ -77,16 +82,18 @@ export const longBenchTask: TaskModule<LongBenchOptions> = {
     { flags: '--lengths <list>', description: 'maximum prompt lengths in tokens (truncation in the middle)', parse: 'intList', key: 'lengths' },
     { flags: '--samples <n>', description: 'samples per dataset, chosen by the seed', parse: 'int', key: 'samples' },
     { flags: '--max-new-tokens <n>', description: "cap on each task's maximum of new tokens", parse: 'int', key: 'maxNewTokens' },
+    thresholdJitterFlag,
   ],
   examples: ['adamas-bench longbench --data-dir ~/data --budget 64', 'adamas-bench longbench --data-dir ~/data --datasets qasper,hotpotqa --lengths 2048 --samples 20'],
   estimateWork: (job) => {
     const gen = Math.min(loadLongBenchConfig().dataset2maxlen[job.dataset as LongBenchDataset] ?? 64, Number(job.params.maxNewTokens ?? Infinity));
     // the question is decoded (about 25 tokens), and answers stop at about half the limit
-    return { prefillTokens: job.contextLen, decodeSteps: 25 + gen / 2, decodeFrom: job.contextLen };
+    return { prefillTokens: job.contextLen, decodeSteps: decodeRuns(job.params) * (25 + gen / 2), decodeFrom: job.contextLen };
   },
 
-  plan(options: LongBenchOptions, _method: MethodSpec, ctx: PlanContext): PlannedJob[] {
+  plan(options: LongBenchOptions, method: MethodSpec, ctx: PlanContext): PlannedJob[] {
     const cfg = loadLongBenchConfig();
+    if (options.thresholdJitter !== undefined) jitteredThresholds('longbench', method, options.thresholdJitter);
     const root = dataRoot(ctx.dataDir);
     const jobs: PlannedJob[] = [];
     for (const dataset of options.datasets) {
@@ -101,6 +108,7 @@ export const longBenchTask: TaskModule<LongBenchOptions> = {
           const params: PlannedJob['params'] = { sample: s.index, id: s.id };
           if (options.chatTemplate === false) params.chat = false;
           if (options.maxNewTokens !== undefined) params.maxNewTokens = options.maxNewTokens;
+          if (options.thresholdJitter !== undefined) params.thresholdJitter = options.thresholdJitter;
           jobs.push({
             task: 'longbench',
             dataset,
@@ -139,10 +147,15 @@ export const longBenchTask: TaskModule<LongBenchOptions> = {
       const nl = tokenizer.encode('\n', { addBos: false }).at(-1);
       if (nl !== undefined) stopIds.push(nl);
     }
-    const gen = await generateWithTail(ctx, { prefixKey: job.prefixKey, head: headIds, tail: questionIds, method: job.method, maxNewTokens: maxNew, stopIds });
-    const prediction = tokenizer.decode(gen.tokens, { skipSpecial: true });
     const metricName = cfg.dataset2metric[dataset];
-    const score = 100 * sampleScore(metrics[metricName], prediction, sample.answers, sample.all_classes ?? [], cfg.firstLineOnly.includes(dataset));
+    const judge = (g: { tokens: number[] }) => {
+      const text = tokenizer.decode(g.tokens, { skipSpecial: true });
+      return { text, answer: text, value: 100 * sampleScore(metrics[metricName], text, sample.answers, sample.all_classes ?? [], cfg.firstLineOnly.includes(dataset)) };
+    };
+    const { gen, jitter } = await generateWithJitter(ctx,
+      { prefixKey: job.prefixKey, head: headIds, tail: questionIds, method: job.method, maxNewTokens: maxNew, stopIds },
+      { task: 'longbench', e: jitterOf(job.params), metric: 'score', judge });
+    const { answer: prediction, value: score } = judge(gen);
     return [
       {
         metric: 'score',
@@ -159,6 +172,7 @@ export const longBenchTask: TaskModule<LongBenchOptions> = {
           chat: built.chat,
         }, 4000),
       },
+      ...jitter,
       ...timingMeasurements(gen.prefill, gen.stepMs),
     ];
   },

@@ -8,9 +8,10 @@ import { chatPrompt } from '../../model/model.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 import type { Job, Measurement } from '../../core/job.js';
 import { OwnerCache } from '../common/cache.js';
-import { generateWithTail } from '../common/decoding-protocol.js';
+import { gpuCasesPerCell } from '../common/case-counts.js';
 import { checkContext } from '../common/limits.js';
 import { detailJson, timingMeasurements } from '../common/measure.js';
+import { decodeRuns, generateWithJitter, jitteredThresholds, jitterOf, thresholdJitterFlag, thresholdJitterSchema } from '../common/threshold-jitter.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';
 import { RULER_SUBTASKS, rulerCase, rulerCaseSeed, type RulerSubtask } from './cases.js';
 import { buildRulerPrompt, fitVtExampleNoise, type RulerPrompt } from './prompt.js';
@@ -26,6 +27,8 @@ export interface RulerOptions {
   chatTemplate: boolean;
   /** Cap on the task's tokens to generate (niah 128, vt 30, cwe 120), e.g. for quick runs. */
   maxNewTokens?: number;
+  /** Also decode each case with every threshold moved by +E and -E (src/tasks/common/threshold-jitter.ts). */
+  thresholdJitter?: number;
 }
 
 export const rulerOptionsSchema = {
@@ -38,6 +41,7 @@ export const rulerOptionsSchema = {
     samples: { type: 'integer', minimum: 1 },
     chatTemplate: { type: 'boolean', default: true },
     maxNewTokens: { type: 'integer', minimum: 1 },
+    thresholdJitter: thresholdJitterSchema,
   },
 };
 
@@ -51,21 +55,24 @@ export const rulerTask: TaskModule<RulerOptions> = {
   name: 'ruler',
   description: 'RULER-style synthetic tasks (needles, variable tracking, common words) made offline from the seed',
   optionsSchema: rulerOptionsSchema,
+  // samples per subtask and length: GPU 92, an interval of about ±10 points; CPU 1 (a smoke run)
   defaults: (device) =>
     device === 'cuda'
-      ? { subtasks: [...RULER_SUBTASKS], lengths: [4096, 8192], samples: 25, chatTemplate: true }
+      ? { subtasks: [...RULER_SUBTASKS], lengths: [4096, 8192], samples: gpuCasesPerCell(), chatTemplate: true }
       : { subtasks: [...RULER_SUBTASKS], lengths: [1024], samples: 1, chatTemplate: true },
   flags: [
     { flags: '--subtasks <list>', description: 'RULER tasks', parse: 'stringList', key: 'subtasks', choices: [...RULER_SUBTASKS] },
     { flags: '--lengths <list>', description: 'lengths in tokens (prompt + tokens to generate)', parse: 'intList', key: 'lengths' },
     { flags: '--samples <n>', description: 'samples per subtask and length', parse: 'int', key: 'samples' },
     { flags: '--max-new-tokens <n>', description: "cap on the task's tokens to generate", parse: 'int', key: 'maxNewTokens' },
+    thresholdJitterFlag,
   ],
   examples: ['adamas-bench ruler --budget 64', 'adamas-bench ruler --subtasks niah_single,vt --lengths 2048 --samples 5'],
-  estimateWork: (job) => ({ prefillTokens: job.contextLen, decodeSteps: 40 + Math.min(64, Number(job.params.maxNewTokens ?? 64)), decodeFrom: job.contextLen }),
+  estimateWork: (job) => ({ prefillTokens: job.contextLen, decodeSteps: decodeRuns(job.params) * (40 + Math.min(64, Number(job.params.maxNewTokens ?? 64))), decodeFrom: job.contextLen }),
 
-  plan(options: RulerOptions, _method: MethodSpec, ctx: PlanContext): PlannedJob[] {
+  plan(options: RulerOptions, method: MethodSpec, ctx: PlanContext): PlannedJob[] {
     checkContext('ruler', options.lengths, ctx.modelContextLength);
+    if (options.thresholdJitter !== undefined) jitteredThresholds('ruler', method, options.thresholdJitter);
     const jobs: PlannedJob[] = [];
     for (const subtask of options.subtasks) {
       if (!isSubtask(subtask)) throw new UsageError(`ruler: unknown subtask '${subtask}'`, `subtasks: ${RULER_SUBTASKS.join(', ')}`);
@@ -74,6 +81,7 @@ export const rulerTask: TaskModule<RulerOptions> = {
           const params: PlannedJob['params'] = { sample };
           if (options.chatTemplate === false) params.chat = false;
           if (options.maxNewTokens !== undefined) params.maxNewTokens = options.maxNewTokens;
+          if (options.thresholdJitter !== undefined) params.thresholdJitter = options.thresholdJitter;
           jobs.push({
             task: 'ruler',
             dataset: subtask,
@@ -101,16 +109,20 @@ export const rulerTask: TaskModule<RulerOptions> = {
       const exampleNoise = subtask === 'vt' ? fitVtExampleNoise(tokenizer, rulerCaseSeed(job.seed, subtask, job.contextLen, sampleIndex), job.contextLen) : 0;
       return buildRulerPrompt(tokenizer, rulerCase(job.seed, subtask, job.contextLen, sampleIndex, exampleNoise), job.contextLen, chat, cap);
     });
-    const gen = await generateWithTail(ctx, {
+    const judge = (g: { tokens: number[] }) => {
+      const text = tokenizer.decode(g.tokens, { skipSpecial: true });
+      const answer = postprocessPrediction(text);
+      return { text, answer, value: 100 * stringMatchAll(answer, p.outputs) };
+    };
+    const { gen, jitter } = await generateWithJitter(ctx, {
       prefixKey: job.prefixKey,
       head: p.headIds,
       tail: p.tailIds,
       method: job.method,
       maxNewTokens: p.maxNewTokens,
       stopIds: tokenizer.eogIds,
-    });
-    const prediction = postprocessPrediction(tokenizer.decode(gen.tokens, { skipSpecial: true }));
-    const score = 100 * stringMatchAll(prediction, p.outputs);
+    }, { task: 'ruler', e: jitterOf(job.params), metric: 'score', judge });
+    const { answer: prediction, value: score } = judge(gen);
     return [
       {
         metric: 'score',
@@ -119,6 +131,7 @@ export const rulerTask: TaskModule<RulerOptions> = {
         n: 1,
         detail: detailJson({ prediction, outputs: p.outputs, promptTokens: p.tokens, haystack: p.n, chat: useChat }, 2000),
       },
+      ...jitter,
       ...timingMeasurements(gen.prefill, gen.stepMs),
     ];
   },
