@@ -123,7 +123,8 @@ void LayerAttention::check_length(const char* phase, int n) const {
 }
 
 void LayerAttention::check_listed(const char* phase, int n) const {
-  if (listed_ == Lists::None || listed_n_ != n)
+  // under device lengths a captured select() serves every replayed length
+  if (listed_ == Lists::None || (listed_n_ != n && !(n_device_ && listed_ == Lists::Selected)))
     throw std::logic_error(std::string("CUDA attention: ") + phase + " at length " + std::to_string(n) +
                            " without select() or use_selection() at it");
 }
