@@ -146,9 +146,10 @@ __device__ void find_cut(int32_t* h, int bins, int k, AdamasCut* cut, CutScan::T
   const int i0 = min(bins, tid * per), i1 = min(bins, i0 + per);
   int count = 0;
   for (int i = i0; i < i1; ++i) count += __ldcg(h + i);
+  if (tid == 0) s_cut = AdamasCut{-1, 0, 0, 0};  // k = 0 (or more than there are): none
+  __syncthreads();
   int before = 0;
   CutScan(storage).ExclusiveSum(count, before);
-  if (tid == 0 && k <= 0) s_cut = AdamasCut{-1, 0, 0, 0};
   if (k > 0 && before < k && before + count >= k) {
     int acc = before;
     for (int i = i0; i < i1; ++i) {
