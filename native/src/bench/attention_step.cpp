@@ -41,7 +41,11 @@ class CpuBenchBackend final : public BenchBackend {
     return gbs;
   }
 
-  StepInputs inputs(int H, int KV, int D, int n, uint32_t seed) override {
+  DeviceFacts facts() const override { return DeviceFacts{}; }
+
+  StepInputs inputs(int H, int KV, int D, int n, int sequences, uint32_t seed) override {
+    if (sequences != 1)
+      throw InvalidArgument("sequences " + std::to_string(sequences) + ": batched steps are timed on the cuda backend");
     std::mt19937 rng(seed);
     std::normal_distribution<float> wide(0.0f, 8.0f), unit(0.0f, 1.0f);
     k_.resize(size_t(KV) * n * D);
@@ -51,11 +55,15 @@ class CpuBenchBackend final : public BenchBackend {
     for (float& x : k_) x = wide(rng);
     for (float& x : v_) x = unit(rng);
     for (float& x : q_) x = wide(rng);
-    return StepInputs{LayerKV{k_.data(), v_.data(), int64_t(n) * D, KV, D}, q_.data(), out_.data()};
+    return StepInputs{LayerKV{k_.data(), v_.data(), int64_t(n) * D, KV, D}, 0, q_.data(), out_.data()};
   }
 
   PhaseTimer& timer() override { return *timer_; }
-  void* stream() override { return nullptr; }
+
+  std::unique_ptr<LayerAttention> layer(const AttentionOptions& opts, int H, int KV, int D, int capacity,
+                                        const StepInputs&, const std::vector<int>&) override {
+    return make_layer_attention(Backend::Cpu, opts, H, KV, D, capacity);
+  }
 
  private:
   std::unique_ptr<PhaseTimer> timer_ = make_cpu_timer();

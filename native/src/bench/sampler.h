@@ -11,7 +11,7 @@ struct StoppingRule {
   int min_samples = 10;
   double min_time_s = 0.5;
   double max_noise = 0.005;
-  double timeout_s = 5.0;
+  double timeout_s = 15.0;
 };
 
 struct Samples {

@@ -1,5 +1,7 @@
-// CUDA decode attention (dense split-K and over position lists) against cpu::attend_decode on the
-// same fp16 K/V: MHA and GQA groups 1..8, head_dim 64 and 128, lengths from 1 to 32K.
+// CUDA decode attention (dense split-K, over position lists, over StreamingLLM's window) against
+// cpu::attend_decode on the same fp16 K/V: MHA and GQA groups 1..8, head_dim 64 and 128, lengths
+// from 0 to 32K, batches of sequences of different lengths given from the host or from device
+// memory (the two must agree bit for bit: the grid depends on the shape alone).
 #include <algorithm>
 #include <functional>
 #include <numeric>
@@ -30,6 +32,47 @@ std::vector<float> cpu_attention(const TestKV& kv, const std::vector<float>& q, 
 
 struct Shape {
   int H, KV, D;
+};
+
+// StreamingLLM's positions of a sequence of length n (DESIGN.md "Methods").
+std::vector<int32_t> window_positions(int n, int budget, int sink) {
+  std::vector<int32_t> p;
+  const int s = std::min(sink, budget - 1);
+  for (int t = 0; t < n; ++t)
+    if (budget >= n || t < s || t >= n - (budget - s)) p.push_back(t);
+  return p;
+}
+
+// A batch of sequences: sequence b's KV heads are heads b * KV .. b * KV + KV - 1 of one TestKV.
+struct Batch {
+  Shape s;
+  int size, cap;
+  TestKV kv;
+  std::vector<float> q;  // [size][H][D]
+  Batch(std::mt19937& rng, Shape sh, int n_seq, int capacity)
+      : s(sh), size(n_seq), cap(capacity), kv(rng, n_seq * sh.KV, sh.D, capacity),
+        q(random_floats(rng, size_t(n_seq) * sh.H * sh.D, 1.0f)) {}
+  cuda::DeviceKV device() const { return cuda::DeviceKV{kv.dk.get(), kv.dv.get(), int64_t(cap) * s.D, s.KV, s.D}; }
+  cuda::DecodeBatch layout() const {
+    return cuda::DecodeBatch{size, int64_t(s.H) * s.D, int64_t(s.KV) * cap * s.D};
+  }
+  // out of sequence b's heads over list_of(h) (null: [0, n)); zeros for n == 0
+  void reference(float* out, int b, int n, const std::function<const std::vector<int32_t>*(int)>& list_of) const {
+    const int D = s.D, group = s.H / s.KV;
+    std::vector<float> scratch(size_t(std::max(n, 1)));
+    for (int h = 0; h < s.H; ++h) {
+      const std::vector<int32_t>* l = list_of ? list_of(h) : nullptr;
+      float* o = out + size_t(h) * D;
+      const int len = l ? int(l->size()) : n;
+      if (len == 0) {
+        std::fill(o, o + D, 0.0f);
+        continue;
+      }
+      scratch.resize(size_t(len));
+      cpu::attend_decode(o, &q[(size_t(b) * s.H + h) * D], kv.view(cap), b * s.KV + h / group, l ? l->data() : nullptr,
+                         len, 1.0f / std::sqrt(float(D)), scratch.data());
+    }
+  }
 };
 
 }  // namespace
@@ -116,4 +159,111 @@ TEST(cuda_decode_rejects_unsupported_shapes) {
   kv.n_kv_heads = 1;
   CHECK_THROWS_WITH(cuda::decode_attention(nullptr, nullptr, kv, 16, 10, 1.0f, nullptr, nullptr),
                     "GQA group size (query heads per KV head) 16");
+}
+
+TEST(cuda_batched_dense_decode_matches_cpu) {
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(14);
+  for (const Shape& s : {Shape{32, 32, 128}, Shape{32, 8, 128}, Shape{9, 3, 64}, Shape{8, 1, 64}}) {
+    const std::vector<int> lens = {777, 1, 4099, 0, 2500, 64, 65};
+    const int B = int(lens.size()), cap = 4100;
+    Batch batch(rng, s, B, cap);
+    cuda::DeviceArray<float> dq(batch.q), dout(batch.q.size()), dout2(batch.q.size());
+    cuda::DeviceArray<int> dlens(lens);
+    cuda::DeviceArray<uint8_t> ws(cuda::decode_workspace_bytes(s.H, s.D));
+    ws.fill_bytes(0);
+    std::vector<float> want(batch.q.size());
+    for (int b = 0; b < B; ++b) batch.reference(&want[size_t(b) * s.H * s.D], b, lens[b], nullptr);
+    const float scale = 1.0f / std::sqrt(float(s.D));
+    // lengths from device memory
+    dout.fill_bytes(0xff);
+    ADAMAS_CUDA_CHECK(cuda::decode_attention(dout.get(), dq.get(), batch.device(), s.H, cuda::SeqLengths{dlens.get(), 0},
+                                             batch.layout(), scale, ws.get(), nullptr));
+    SYNC_CHECK();
+    const std::vector<float> got = dout.download();
+    CHECK_REL(got, want, 1e-3, "batch of 7, " + shape_name(s.H, s.KV, s.D, cap));
+    // every sequence at one host length: each equals the single-sequence launch bit for bit
+    for (int n : {1, 3000}) {
+      dout2.fill_bytes(0xff);
+      ADAMAS_CUDA_CHECK(cuda::decode_attention(dout2.get(), dq.get(), batch.device(), s.H, cuda::SeqLengths{nullptr, n},
+                                               batch.layout(), scale, ws.get(), nullptr));
+      SYNC_CHECK();
+      const std::vector<float> all = dout2.download();
+      std::vector<float> one(size_t(s.H) * s.D), ref(one.size());
+      for (int b = 0; b < B; b += 3) {
+        batch.reference(ref.data(), b, n, nullptr);
+        CHECK_REL(std::vector<float>(all.begin() + size_t(b) * s.H * s.D, all.begin() + size_t(b + 1) * s.H * s.D), ref,
+                  1e-3, "batch at length " + std::to_string(n) + ", sequence " + std::to_string(b));
+      }
+    }
+  }
+}
+
+TEST(cuda_batched_sparse_decode_matches_cpu) {
+  // lists of different lengths per sequence (from device memory), per query head and per KV head
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(15);
+  for (const Shape& s : {Shape{8, 8, 128}, Shape{12, 4, 64}, Shape{32, 8, 128}})
+    for (int per_list : {1, s.H / s.KV}) {
+      const std::vector<int> lens = {256, 1, 37, 300};
+      const int B = int(lens.size()), cap = 2000, stride = 300, lists = s.H / per_list;
+      Batch batch(rng, s, B, cap);
+      std::vector<std::vector<std::vector<int32_t>>> l(static_cast<size_t>(B));
+      std::vector<int32_t> flat(size_t(B) * lists * stride, 0);
+      for (int b = 0; b < B; ++b)
+        for (int li = 0; li < lists; ++li) {
+          std::vector<int32_t> all(static_cast<size_t>(cap));
+          std::iota(all.begin(), all.end(), 0);
+          std::shuffle(all.begin(), all.end(), rng);
+          all.resize(size_t(lens[b]));
+          std::copy(all.begin(), all.end(), flat.begin() + (size_t(b) * lists + li) * stride);
+          l[size_t(b)].push_back(all);
+        }
+      cuda::DeviceArray<float> dq(batch.q), dout(batch.q.size());
+      cuda::DeviceArray<int32_t> didx(flat);
+      cuda::DeviceArray<int> dlens(lens);
+      cuda::DeviceArray<uint8_t> ws(cuda::decode_workspace_bytes(s.H, s.D));
+      ws.fill_bytes(0);
+      dout.fill_bytes(0xff);
+      const cuda::PositionLists pl{didx.get(), stride, int64_t(lists) * stride, cuda::SeqLengths{dlens.get(), 0},
+                                   per_list};
+      ADAMAS_CUDA_CHECK(cuda::sparse_decode_attention(dout.get(), dq.get(), batch.device(), s.H, pl, batch.layout(),
+                                                      1.0f / std::sqrt(float(s.D)), ws.get(), nullptr));
+      SYNC_CHECK();
+      std::vector<float> want(batch.q.size());
+      for (int b = 0; b < B; ++b)
+        batch.reference(&want[size_t(b) * s.H * s.D], b, cap, [&](int h) { return &l[size_t(b)][size_t(h / per_list)]; });
+      CHECK_REL(dout.download(), want, 1e-3,
+                "batched lists, " + shape_name(s.H, s.KV, s.D, cap) + ", heads per list " + std::to_string(per_list));
+    }
+}
+
+TEST(cuda_window_decode_matches_cpu) {
+  // StreamingLLM's positions computed in the kernel, against the CPU over the listed positions
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(16);
+  for (const Shape& s : {Shape{8, 8, 128}, Shape{12, 4, 64}, Shape{32, 8, 128}})
+    for (int budget : {1, 3, 256, 2000})
+      for (int sink : {0, 4, 10}) {
+        const std::vector<int> lens = {1000, 3, 257, 1999};
+        const int B = int(lens.size()), cap = 2000;
+        Batch batch(rng, s, B, cap);
+        cuda::DeviceArray<float> dq(batch.q), dout(batch.q.size());
+        cuda::DeviceArray<int> dlens(lens);
+        cuda::DeviceArray<uint8_t> ws(cuda::decode_workspace_bytes(s.H, s.D));
+        ws.fill_bytes(0);
+        dout.fill_bytes(0xff);
+        ADAMAS_CUDA_CHECK(cuda::window_decode_attention(dout.get(), dq.get(), batch.device(), s.H,
+                                                        cuda::SinkWindow{budget, sink, cuda::SeqLengths{dlens.get(), 0}},
+                                                        batch.layout(), 1.0f / std::sqrt(float(s.D)), ws.get(), nullptr));
+        SYNC_CHECK();
+        std::vector<float> want(batch.q.size());
+        for (int b = 0; b < B; ++b) {
+          const std::vector<int32_t> pos = window_positions(lens[b], budget, sink);
+          batch.reference(&want[size_t(b) * s.H * s.D], b, lens[b], [&](int) { return &pos; });
+        }
+        CHECK_REL(dout.download(), want, 1e-3,
+                  "window B " + std::to_string(budget) + " sink " + std::to_string(sink) + ", " +
+                      shape_name(s.H, s.KV, s.D, cap));
+      }
 }

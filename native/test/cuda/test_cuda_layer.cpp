@@ -6,8 +6,11 @@
 #include <numeric>
 
 #include "attention/cpu/attend.h"
+#include "attention/cuda/layer.h"
 #include "attention/layer.h"
 #include "cuda_util.h"
+
+#include <cstring>
 
 using namespace adamas;
 using namespace adamas::test;
@@ -221,4 +224,151 @@ TEST(cuda_layer_refuses_what_it_cannot_attend) {
   bits3.bits = 3;
   validate(bits3, 64, 2);
   CHECK_THROWS_WITH(gpu_layer(bits3, 4, 2, 64, 100), "Adamas code bits 3");
+}
+
+namespace {
+
+AttentionOptions with_gqa(AttentionOptions o, GqaSelection gqa) {
+  o.gqa = gqa;
+  return o;
+}
+
+// Every method at budget B, per query head and per KV head.
+std::vector<AttentionOptions> every_method(int B) {
+  std::vector<AttentionOptions> all;
+  for (GqaSelection gqa : {GqaSelection::PerQueryHead, GqaSelection::PerKvHead}) {
+    AttentionOptions l2 = method(Method::Adamas, B);
+    l2.distance = Distance::L2;
+    for (const AttentionOptions& o : {method(Method::Full, 0), method(Method::Streaming, B), method(Method::Quest, B),
+                                      method(Method::Adamas, B), l2, method(Method::Oracle, B)})
+      all.push_back(with_gqa(o, gqa));
+  }
+  return all;
+}
+
+}  // namespace
+
+TEST(cuda_layer_graph_replays_at_any_length) {
+  // A decode step (append of the token, estimate, select, attend) captured once with the length
+  // in device memory, replayed at several lengths: the same output and selection, bit for bit,
+  // as plain launches of a twin layer reading the same device length, the CPU's selection, and
+  // attention within 1e-3 of the CPU's over it.
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(600);
+  struct Shape {
+    int H, KV, D;
+  };
+  for (const Shape& s : {Shape{8, 8, 128}, Shape{12, 4, 64}})
+    for (AttentionOptions o : every_method(64)) {
+      validate(o, s.D, 2);
+      const int prefill = 700, cap = 2000;
+      TestKV kv(rng, s.KV, s.D, cap);
+      const LayerKV dkv = kv.device_layer(), hkv = kv.host_layer();
+      cudaStream_t stream = nullptr;
+      ADAMAS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+      auto graphed = cuda::make_cuda_layer_attention(o, s.H, s.KV, s.D, cap, stream);
+      auto plain = cuda::make_cuda_layer_attention(o, s.H, s.KV, s.D, cap, stream);
+      auto cpu = make_layer_attention(Backend::Cpu, o, s.H, s.KV, s.D, cap);
+      cuda::DeviceArray<int> n_dev(1);
+      auto set_length = [&](int n) {
+        ADAMAS_CUDA_CHECK(cudaStreamSynchronize(stream));
+        n_dev.upload(std::vector<int>{n});
+      };
+      graphed->append(dkv, 0, prefill);
+      plain->append(dkv, 0, prefill);
+      cpu->append(hkv, 0, prefill);
+      cpu->prefill_done(hkv);
+      graphed->set_device_length(n_dev.get());
+      plain->set_device_length(n_dev.get());
+      cuda::DeviceArray<float> dq(size_t(s.H) * s.D), out_g(dq.size()), out_p(dq.size());
+
+      // captured once; the host's n only has to be as sparse as the replayed ones
+      cudaGraph_t graph = nullptr;
+      cudaGraphExec_t exec = nullptr;
+      ADAMAS_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+      graphed->append(dkv, prefill, 1);
+      graphed->step(out_g.get(), dq.get(), dkv, prefill + 1);
+      ADAMAS_CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
+      ADAMAS_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+      int n = prefill;
+      for (int jump : {1, 1, 57, 1, 600, 2}) {
+        for (int m = n; m < n + jump - 1; ++m) {  // positions skipped over: one append each, as decoding
+          set_length(m + 1);
+          graphed->append(dkv, m, 1);
+          plain->append(dkv, m, 1);
+          cpu->append(hkv, m, 1);
+        }
+        n += jump;
+        const std::vector<float> q = random_floats(rng, size_t(s.H) * s.D, 8.0f);
+        set_length(n);
+        dq.upload(q);
+        out_g.fill_bytes(0xff, stream);
+        out_p.fill_bytes(0xff, stream);
+        ADAMAS_CUDA_CHECK(cudaGraphLaunch(exec, stream));
+        plain->append(dkv, n - 1, 1);
+        plain->step(out_p.get(), dq.get(), dkv, n);
+        ADAMAS_CUDA_CHECK(cudaStreamSynchronize(stream));
+        cpu->append(hkv, n - 1, 1);
+        cpu->estimate(q.data(), hkv, n);
+        cpu->select(n);
+        const Selection want = cpu->selection(n);
+        const std::string what = describe(LayerCase{o, s.H, s.KV, s.D, prefill, 0}, n);
+        const std::vector<float> g = out_g.download(), p = out_p.download();
+        if (std::memcmp(g.data(), p.data(), g.size() * sizeof(float)) != 0)
+          fail(__FILE__, __LINE__, "graph replay differs from plain launches: " + what);
+        if (graphed->selection(n).heads != want.heads || plain->selection(n).heads != want.heads)
+          fail(__FILE__, __LINE__, "selection differs under device lengths: " + what);
+        CHECK_REL(g, cpu_attend(kv, q, s.H, n, want), 1e-3, "graph replay, " + what);
+      }
+      ADAMAS_CUDA_CHECK(cudaGraphExecDestroy(exec));
+      ADAMAS_CUDA_CHECK(cudaGraphDestroy(graph));
+      ADAMAS_CUDA_CHECK(cudaStreamDestroy(stream));
+    }
+}
+
+TEST(cuda_layer_batch_matches_cpu_per_sequence) {
+  // A layer stepping 3 sequences of different lengths (from device memory) at once: each
+  // sequence's output as the CPU's attention over the CPU layer's selection for it.
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(601);
+  const int H = 16, KV = 4, D = 128, cap = 3000, B = 3;
+  const std::vector<int> lens = {2999, 700, 1501};
+  for (AttentionOptions o : every_method(256)) {
+    validate(o, D, 2);
+    TestKV kv(rng, B * KV, D, cap);  // sequence b: KV heads b * KV ..
+    const int64_t kv_stride = int64_t(KV) * cap * D;
+    auto gpu = cuda::make_cuda_layer_attention(o, H, KV, D, cap, nullptr, B, kv_stride);
+    const LayerKV dkv{kv.dk.get(), kv.dv.get(), int64_t(cap) * D, KV, D};
+    gpu->append(dkv, 0, cap);  // every sequence's metadata over the capacity
+    cuda::DeviceArray<int> dlens(lens);
+    gpu->set_device_length(dlens.get());
+    const std::vector<float> q = random_floats(rng, size_t(B) * H * D, 8.0f);
+    cuda::DeviceArray<float> dq(q), dout(q.size());
+    dout.fill_bytes(0xff);
+    gpu->step(dout.get(), dq.get(), dkv, 1000);  // every length > 256: sparse, like n = 1000
+    SYNC_CHECK();
+    const std::vector<float> got = dout.download();
+    for (int b = 0; b < B; ++b) {
+      const int n = lens[size_t(b)];
+      // sequence b alone on the CPU: its cache is heads b * KV .. of the TestKV
+      const LayerKV hkv{kv.k.host.data() + size_t(b) * kv_stride, kv.v.host.data() + size_t(b) * kv_stride,
+                        int64_t(cap) * D, KV, D};
+      auto cpu = make_layer_attention(Backend::Cpu, o, H, KV, D, cap);
+      cpu->append(hkv, 0, n);
+      cpu->prefill_done(hkv);
+      const std::vector<float> qb(q.begin() + size_t(b) * H * D, q.begin() + size_t(b + 1) * H * D);
+      cpu->estimate(qb.data(), hkv, n);
+      cpu->select(n);
+      const Selection sel = cpu->selection(n);
+      std::vector<float> ref(size_t(H) * D), scratch(static_cast<size_t>(n));
+      const KVView view{hkv.k ? static_cast<const float*>(hkv.k) : nullptr, static_cast<const float*>(hkv.v), KV, D,
+                        int64_t(cap) * D, n};
+      for (int h = 0; h < H; ++h)
+        cpu::attend_decode(&ref[size_t(h) * D], &qb[size_t(h) * D], view, h / (H / KV), sel.heads[h].data(),
+                           int(sel.heads[h].size()), 1.0f / std::sqrt(float(D)), scratch.data());
+      CHECK_REL(std::vector<float>(got.begin() + size_t(b) * H * D, got.begin() + size_t(b + 1) * H * D), ref, 1e-3,
+                std::string(method_name(o.method)) + " batch sequence " + std::to_string(b) + " at " +
+                    std::to_string(n));
+    }
+  }
 }

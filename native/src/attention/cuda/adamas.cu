@@ -1,4 +1,7 @@
+#include <algorithm>
 #include <cmath>
+
+#include <cub/block/block_scan.cuh>
 
 #include "attention/cuda/adamas.h"
 #include "attention/cuda/dispatch.cuh"
@@ -9,7 +12,7 @@ namespace {
 
 constexpr int kEncodeThreads = 256;  // one warp per vector
 constexpr int kDistThreads = 256;
-constexpr int kDistTokens = 4;       // key codes per thread, loaded before any is used
+constexpr int kDistTokens = 8;       // key codes per thread at most, loaded before any is used
 constexpr uint64_t kLowBits = 0x5555555555555555ull;
 
 struct Params {
@@ -83,17 +86,20 @@ __device__ __forceinline__ void warp_encode(float (&x)[D / 32], const Params& p,
   if (lane % kLanesPerWord == 0) words[lane / kLanesPerWord] = w;
 }
 
-// Vector v of n_vectors: head v / per_head, position pos + v % per_head.
+// Vector v of n_vectors: head v / per_head, position pos (+ pos_dev[b]) + v % per_head, of sequence
+// b = blockIdx.y.
 template <int D, class T>
 __global__ void __launch_bounds__(kEncodeThreads) encode_kernel(uint8_t* codes, int64_t code_head_stride, const T* x,
-                                                                int64_t head_stride, int pos, int per_head,
-                                                                int n_vectors, const Params p) {
+                                                                int64_t head_stride, int pos, const int* pos_dev,
+                                                                int per_head, int n_vectors, int64_t x_batch,
+                                                                int64_t code_batch, const Params p) {
   const int v = blockIdx.x * (kEncodeThreads / 32) + threadIdx.x / 32;
   if (v >= n_vectors) return;  // whole warps leave
-  const int head = v / per_head, t = pos + v % per_head;
+  const int64_t b = blockIdx.y;
+  const int head = v / per_head, t = pos + (pos_dev ? pos_dev[b] : 0) + v % per_head;
   float e[D / 32];
-  load_elements(e, x + head * head_stride + int64_t(t) * D + threadIdx.x % 32 * (D / 32));
-  warp_encode<D>(e, p, reinterpret_cast<uint32_t*>(codes + head * code_head_stride + int64_t(t) * (D / 4)));
+  load_elements(e, x + b * x_batch + head * head_stride + int64_t(t) * D + threadIdx.x % 32 * (D / 32));
+  warp_encode<D>(e, p, reinterpret_cast<uint32_t*>(codes + b * code_batch + head * code_head_stride + int64_t(t) * (D / 4)));
 }
 
 template <int W, bool kL2>
@@ -115,93 +121,154 @@ __device__ __forceinline__ int code_distance(const uint64_t* q, const uint64_t (
 
 struct DistArgs {
   uint16_t* dist;
-  int64_t dist_stride;
-  int32_t* hist;
+  int64_t dist_stride, dist_batch;
+  AdamasScratch scratch;
   const float* q;
+  int64_t q_batch;
   const uint8_t* codes;
-  int64_t code_head_stride;
-  int n_past;
-  int group;  // query heads per KV head
-  int bins;   // per ranker
+  int64_t code_head_stride, code_batch;
+  const int* n_dev;  // sequence lengths (the current token included), or n for all
+  int n;
+  int n_kv, group;
+  int bins;          // per ranker
+  int k;             // the top-k's k
   bool per_kv_head;
   Params p;
 };
 
-// Block (x, kvh): key codes [x * kDistThreads * kDistTokens, ...) of KV head kvh against the codes
-// of the group's query heads (encoded by the block itself, one warp each).
+using CutScan = cub::BlockScan<int, kDistThreads>;
+
+// The cut of the k smallest of the histogram h[bins] (global, complete), into *cut; then h is
+// cleared for the next pass. Every thread of the block takes part.
+__device__ void find_cut(int32_t* h, int bins, int k, AdamasCut* cut, CutScan::TempStorage& storage,
+                         AdamasCut& s_cut) {
+  const int tid = threadIdx.x, per = (bins + kDistThreads - 1) / kDistThreads;
+  const int i0 = min(bins, tid * per), i1 = min(bins, i0 + per);
+  int count = 0;
+  for (int i = i0; i < i1; ++i) count += __ldcg(h + i);
+  if (tid == 0) s_cut = AdamasCut{-1, 0, 0, 0};  // k = 0 (or more than there are): none
+  __syncthreads();
+  int before = 0;
+  CutScan(storage).ExclusiveSum(count, before);
+  if (k > 0 && before < k && before + count >= k) {
+    int acc = before;
+    for (int i = i0; i < i1; ++i) {
+      const int x = __ldcg(h + i);
+      if (acc + x >= k) {
+        s_cut = AdamasCut{i, acc, x - (k - acc), 0};
+        break;
+      }
+      acc += x;
+    }
+  }
+  __syncthreads();
+  if (tid == 0) *cut = s_cut;
+  for (int i = i0; i < i1; ++i) h[i] = 0;
+  __syncthreads();  // s_cut and storage are reused by the next ranker
+}
+
+// Block (x, kvh, b): a share of sequence b's past key codes of KV head kvh (its past positions
+// spread evenly over the grid's x, whole multiples of the thread count, at most kDistTokens a
+// thread) against the codes of the group's query heads (encoded by the block itself, one warp
+// each).
 template <int D, int G, bool kL2>
 __global__ void __launch_bounds__(kDistThreads) distance_kernel(const DistArgs a) {
   constexpr int kWords = D / 32, kVec = kWords / 2;  // 64-bit words, 16-byte loads per code
   extern __shared__ int32_t s_hist[];                // [rows][bins]
   __shared__ uint64_t s_q[G][kWords];
-  const int kvh = blockIdx.y, g = a.group, h0 = kvh * g, tid = threadIdx.x;
-  const int rows = a.per_kv_head ? 1 : g;
+  __shared__ typename CutScan::TempStorage storage;
+  __shared__ AdamasCut s_cut;
+  __shared__ bool s_last;
+  const int kvh = blockIdx.y, b = blockIdx.z, g = a.group, h0 = kvh * g, tid = threadIdx.x;
+  const int rows = a.per_kv_head ? 1 : g, rankers = a.per_kv_head ? a.n_kv : a.n_kv * g;
+  const int r0 = a.per_kv_head ? kvh : h0;  // this block's first ranker
+  const int n_past = max((a.n_dev ? a.n_dev[b] : a.n) - 1, 0);
+  const int per_block = (n_past + gridDim.x - 1) / gridDim.x;
+  const int share = (per_block + kDistThreads - 1) / kDistThreads * kDistThreads;
+  const int first = blockIdx.x * share + tid, end = min(n_past, int(blockIdx.x + 1) * share);
+  const bool work = int(blockIdx.x) * share < n_past;
 
   // the key codes' loads go out first, so they are in flight while the queries are encoded
-  const int first = blockIdx.x * kDistThreads * kDistTokens + tid;
-  const uint8_t* codes = a.codes + kvh * a.code_head_stride;
+  const uint8_t* codes = a.codes + b * a.code_batch + kvh * a.code_head_stride;
   uint4 raw[kDistTokens][kVec];
 #pragma unroll
   for (int u = 0; u < kDistTokens; ++u) {
     const int j = first + u * kDistThreads;
 #pragma unroll
     for (int i = 0; i < kVec; ++i)
-      raw[u][i] = j < a.n_past ? __ldg(reinterpret_cast<const uint4*>(codes + int64_t(j) * (D / 4)) + i)
-                               : make_uint4(0, 0, 0, 0);
+      raw[u][i] = j < end ? __ldg(reinterpret_cast<const uint4*>(codes + int64_t(j) * (D / 4)) + i)
+                          : make_uint4(0, 0, 0, 0);
   }
-  for (int i = tid; i < rows * a.bins; i += kDistThreads) s_hist[i] = 0;
-  const int warp = tid / 32;
-  if (warp < g) {
-    float e[D / 32];
-    load_elements(e, a.q + (h0 + warp) * D + tid % 32 * (D / 32));
-    warp_encode<D>(e, a.p, reinterpret_cast<uint32_t*>(s_q[warp]));
-  }
-  __syncthreads();
-
-  uint64_t kc[kDistTokens][kWords];
-#pragma unroll
-  for (int u = 0; u < kDistTokens; ++u)
-#pragma unroll
-    for (int i = 0; i < kVec; ++i) {
-      kc[u][2 * i] = uint64_t(raw[u][i].x) | uint64_t(raw[u][i].y) << 32;
-      kc[u][2 * i + 1] = uint64_t(raw[u][i].z) | uint64_t(raw[u][i].w) << 32;
+  int32_t* hist = a.scratch.hist + (int64_t(b) * rankers + r0) * a.bins;
+  if (work) {
+    for (int i = tid; i < rows * a.bins; i += kDistThreads) s_hist[i] = 0;
+    const int warp = tid / 32;
+    if (warp < g) {
+      float e[D / 32];
+      load_elements(e, a.q + b * a.q_batch + (h0 + warp) * D + tid % 32 * (D / 32));
+      warp_encode<D>(e, a.p, reinterpret_cast<uint32_t*>(s_q[warp]));
     }
+    __syncthreads();
+
+    uint16_t* dist = a.dist + b * a.dist_batch;
 #pragma unroll
-  for (int u = 0; u < kDistTokens; ++u) {
-    const int j = first + u * kDistThreads;
-    if (j >= a.n_past) continue;
-    int sum = 0;
+    for (int u = 0; u < kDistTokens; ++u) {
+      const int j = first + u * kDistThreads;
+      if (j >= end) continue;
+      uint64_t kc[kWords];
 #pragma unroll
-    for (int h = 0; h < G; ++h) {
-      if (h >= g) break;
-      const int d = code_distance<kWords, kL2>(s_q[h], kc[u]);
+      for (int i = 0; i < kVec; ++i) {
+        kc[2 * i] = uint64_t(raw[u][i].x) | uint64_t(raw[u][i].y) << 32;
+        kc[2 * i + 1] = uint64_t(raw[u][i].z) | uint64_t(raw[u][i].w) << 32;
+      }
+      int sum = 0;
+#pragma unroll
+      for (int h = 0; h < G; ++h) {
+        if (h >= g) break;
+        const int d = code_distance<kWords, kL2>(s_q[h], kc);
+        if (a.per_kv_head) {
+          sum += d;
+        } else {
+          dist[(h0 + h) * a.dist_stride + j] = uint16_t(d);
+          atomicAdd(&s_hist[h * a.bins + d], 1);
+        }
+      }
       if (a.per_kv_head) {
-        sum += d;
-      } else {
-        a.dist[(h0 + h) * a.dist_stride + j] = uint16_t(d);
-        atomicAdd(&s_hist[h * a.bins + d], 1);
+        dist[kvh * a.dist_stride + j] = uint16_t(sum);
+        atomicAdd(&s_hist[sum], 1);
       }
     }
-    if (a.per_kv_head) {
-      a.dist[kvh * a.dist_stride + j] = uint16_t(sum);
-      atomicAdd(&s_hist[sum], 1);
-    }
+    __syncthreads();
+    for (int i = tid; i < rows * a.bins; i += kDistThreads)
+      if (s_hist[i]) atomicAdd(&hist[i], s_hist[i]);
   }
+
+  // The last block of (b, kvh) to finish reads its rankers' cuts off the complete histograms.
+  int* done = a.scratch.done + b * a.n_kv + kvh;
+  __threadfence();
   __syncthreads();
-  int32_t* hist = a.hist + int64_t(a.per_kv_head ? kvh : h0) * a.bins;
-  for (int i = tid; i < rows * a.bins; i += kDistThreads)
-    if (s_hist[i]) atomicAdd(&hist[i], s_hist[i]);
+  if (tid == 0) s_last = atomicAdd(done, 1) == int(gridDim.x) - 1;
+  __syncthreads();
+  if (!s_last) return;
+  __threadfence();
+  for (int row = 0; row < rows; ++row)
+    find_cut(hist + row * a.bins, a.bins, a.k, a.scratch.cuts + int64_t(b) * rankers + r0 + row, storage, s_cut);
+  if (tid == 0) *done = 0;
 }
 
 }  // namespace
 
 cudaError_t adamas_encode_keys(uint8_t* codes, int64_t code_head_stride, const DeviceKV& kv, int pos, int n,
-                               const AdamasCodes& c, cudaStream_t stream) {
+                               const AdamasCodes& c, cudaStream_t stream, const int* pos_dev, int batch,
+                               int64_t kv_stride, int64_t code_stride) {
   if (n <= 0) return cudaSuccess;
-  const int vectors = kv.n_kv_heads * n, blocks = ceil_div(vectors, kEncodeThreads / 32);
+  if (batch < 1) return cudaErrorInvalidValue;
+  const int vectors = kv.n_kv_heads * n;
+  const dim3 grid(ceil_div(vectors, kEncodeThreads / 32), batch);
   ADAMAS_DISPATCH_HEAD_DIM(kv.head_dim, D, {
-    encode_kernel<D, __half><<<blocks, kEncodeThreads, 0, stream>>>(codes, code_head_stride, kv.k, kv.head_stride,
-                                                                     pos, n, vectors, params(c, D));
+    encode_kernel<D, __half><<<grid, kEncodeThreads, 0, stream>>>(codes, code_head_stride, kv.k, kv.head_stride, pos,
+                                                                   pos_dev, n, vectors, kv_stride, code_stride,
+                                                                   params(c, D));
   })
   return cudaGetLastError();
 }
@@ -210,29 +277,30 @@ cudaError_t adamas_encode_queries(uint8_t* codes, const float* q, int n_heads, i
                                   cudaStream_t stream) {
   const int blocks = ceil_div(n_heads, kEncodeThreads / 32);
   ADAMAS_DISPATCH_HEAD_DIM(head_dim, D, {
-    encode_kernel<D, float><<<blocks, kEncodeThreads, 0, stream>>>(codes, D / 4, q, D, 0, 1, n_heads, params(c, D));
+    encode_kernel<D, float><<<blocks, kEncodeThreads, 0, stream>>>(codes, D / 4, q, D, 0, nullptr, 1, n_heads, 0, 0,
+                                                                   params(c, D));
   })
   return cudaGetLastError();
 }
 
-cudaError_t adamas_distances(uint16_t* dist, int64_t dist_stride, int32_t* hist, const float* q, const uint8_t* codes,
-                             int64_t code_head_stride, int n_heads, int n_kv_heads, int head_dim, int n_past,
-                             bool per_kv_head, Distance metric, const AdamasCodes& c, cudaStream_t stream) {
-  if (n_kv_heads < 1 || n_heads % n_kv_heads != 0 || dist_stride % 8 != 0) return cudaErrorInvalidValue;
+cudaError_t adamas_distances(uint16_t* dist, int64_t dist_stride, const AdamasScratch& scratch, const float* q,
+                             const uint8_t* codes, int64_t code_head_stride, int n_heads, int n_kv_heads, int head_dim,
+                             const SeqLengths& n, int max_n, int k, bool per_kv_head, Distance metric,
+                             const AdamasCodes& c, const AdamasBatch& batch, cudaStream_t stream) {
+  if (n_kv_heads < 1 || n_heads % n_kv_heads != 0 || dist_stride % 8 != 0 || batch.size < 1 || max_n < 1 || k < 0)
+    return cudaErrorInvalidValue;
   const int group = n_heads / n_kv_heads;
   const int bins = adamas_distance_bins(head_dim, metric, per_kv_head ? group : 1);
-  const int rankers = per_kv_head ? n_kv_heads : n_heads;
-  ADAMAS_CUDA_TRY(cudaMemsetAsync(hist, 0, sizeof(int32_t) * size_t(rankers) * bins, stream));
-  if (n_past <= 0) return cudaSuccess;
-  const DistArgs a{dist, dist_stride, hist, q, codes, code_head_stride, n_past, group, bins, per_kv_head,
-                   params(c, head_dim)};
-  const dim3 grid(ceil_div(n_past, kDistThreads * kDistTokens), n_kv_heads);
+  DistArgs a{dist, dist_stride, batch.dist_batch, scratch, q, batch.q_stride, codes, code_head_stride,
+             batch.code_stride, n.dev, n.n, n_kv_heads, group, bins, k, per_kv_head, params(c, head_dim)};
+  // the grid from the bound, so that it does not change with the lengths
+  const dim3 grid(std::max(1, ceil_div(max_n - 1, kDistThreads * kDistTokens)), n_kv_heads, batch.size);
   const size_t smem = sizeof(int32_t) * size_t(per_kv_head ? 1 : group) * bins;
   ADAMAS_DISPATCH_HEAD_DIM(head_dim, D, ADAMAS_DISPATCH_GROUP_BOUND(group, G, {
-    if (metric == Distance::L2)
-      distance_kernel<D, G, true><<<grid, kDistThreads, smem, stream>>>(a);
-    else
-      distance_kernel<D, G, false><<<grid, kDistThreads, smem, stream>>>(a);
+    auto kernel = metric == Distance::L2 ? distance_kernel<D, G, true> : distance_kernel<D, G, false>;
+    if (smem > 48 * 1024)
+      ADAMAS_CUDA_TRY(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+    kernel<<<grid, kDistThreads, smem, stream>>>(a);
   }))
   return cudaGetLastError();
 }

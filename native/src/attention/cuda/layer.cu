@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -12,8 +13,21 @@
 
 namespace adamas::cuda {
 
+namespace {
+
+// StreamingLLM's positions at length n (the window the attention kernel computes).
+std::vector<int32_t> window_positions(int n, int budget, int sink) {
+  std::vector<int32_t> p;
+  const int s = std::min(sink, budget - 1);
+  for (int t = 0; t < n; ++t)
+    if (budget >= n || t < s || t >= n - (budget - s)) p.push_back(t);
+  return p;
+}
+
+}  // namespace
+
 LayerAttention::LayerAttention(const AttentionOptions& opts, int n_heads, int n_kv_heads, int head_dim, int capacity,
-                               cudaStream_t stream)
+                               cudaStream_t stream, int batch, int64_t kv_batch_stride)
     : adamas::LayerAttention(opts),
       stream_(stream),
       H_(n_heads),
@@ -21,6 +35,8 @@ LayerAttention::LayerAttention(const AttentionOptions& opts, int n_heads, int n_
       D_(head_dim),
       group_(n_kv_heads > 0 ? n_heads / n_kv_heads : 0),
       capacity_(capacity),
+      batch_(batch),
+      kv_batch_(kv_batch_stride),
       per_kv_(opts.gqa == GqaSelection::PerKvHead),
       scale_(1.0f / std::sqrt(float(head_dim))) {
   auto fail = [](const std::string& msg) { throw InvalidArgument("CUDA attention: " + msg); };
@@ -29,6 +45,10 @@ LayerAttention::LayerAttention(const AttentionOptions& opts, int n_heads, int n_
          std::to_string(capacity) + " do not form a valid layout");
   if (head_dim != 64 && head_dim != 128) unsupported("head_dim", head_dim, "64, 128");
   if (group_ > 8) unsupported("GQA group size (query heads per KV head)", group_, "1 to 8");
+  if (batch < 1 || batch > kMaxDecodeBatch) unsupported("batch (sequences stepped together)", batch, "1 to 64");
+  if (batch > 1 && (kv_batch_stride % 8 != 0 || kv_batch_stride < int64_t(n_kv_heads) * capacity * head_dim))
+    fail("a batch's caches must not overlap and keep 16-byte alignment (KV batch stride " +
+         std::to_string(kv_batch_stride) + ")");
   const Method m = opts.method;
   if (m != Method::Full && opts.budget < 1) fail("budget must be >= 1 (got " + std::to_string(opts.budget) + ")");
   if (m == Method::Quest && opts.budget < opts.page_size)
@@ -46,30 +66,45 @@ LayerAttention::LayerAttention(const AttentionOptions& opts, int n_heads, int n_
   workspace_ = DeviceArray<uint8_t>(decode_workspace_bytes(H_, D_));
   workspace_.fill_bytes(0, stream_);
   mass_ = DeviceArray<float>(size_t(H_));
-  if (m == Method::Full) return;
-  const int lists = m == Method::Streaming ? 1 : rankers();
-  idx_ = DeviceArray<int32_t>(size_t(lists) * opts.budget);
+  const size_t B = size_t(batch);
+  if (m == Method::Full || m == Method::Streaming) return;  // the window is computed in the attention kernel
+  idx_ = DeviceArray<int32_t>(B * rankers() * opts.budget);
   if (m == Method::Quest) {
     page_cap_ = quest_page_capacity(capacity, opts.page_size);
     score_stride_ = round_up(page_cap_, 4);
-    page_max_ = DeviceArray<__half>(size_t(KV_) * D_ * page_cap_);
-    page_min_ = DeviceArray<__half>(size_t(KV_) * D_ * page_cap_);
-    scores_ = DeviceArray<float>(size_t(rankers()) * score_stride_);
+    page_max_ = DeviceArray<__half>(B * KV_ * D_ * page_cap_);
+    page_min_ = DeviceArray<__half>(B * KV_ * D_ * page_cap_);
+    scores_ = DeviceArray<float>(B * rankers() * score_stride_);
+    list_len_ = DeviceArray<int>(B);
     page_max_.fill_bytes(0, stream_);
     page_min_.fill_bytes(0, stream_);
   } else if (m == Method::Oracle) {
     score_stride_ = round_up(capacity, 4);
-    scores_ = DeviceArray<float>(size_t(rankers()) * score_stride_);
+    scores_ = DeviceArray<float>(B * rankers() * score_stride_);
   } else if (m == Method::Adamas) {
     code_stride_ = int64_t(capacity) * adamas_code_bytes(D_);
     dist_stride_ = round_up(capacity, 8);
     bins_ = adamas_distance_bins(D_, opts.distance, per_kv_ ? group_ : 1);
-    codes_ = DeviceArray<uint8_t>(size_t(KV_) * code_stride_);
-    dist_ = DeviceArray<uint16_t>(size_t(rankers()) * dist_stride_);
-    hist_ = DeviceArray<int32_t>(size_t(rankers()) * bins_);
+    codes_ = DeviceArray<uint8_t>(B * KV_ * code_stride_);
+    dist_ = DeviceArray<uint16_t>(B * rankers() * dist_stride_);
+    hist_ = DeviceArray<int32_t>(B * rankers() * bins_);
+    est_done_ = DeviceArray<int>(B * KV_);
+    cuts_ = DeviceArray<AdamasCut>(B * rankers());
+    select_ws_ = DeviceArray<uint8_t>(adamas_select_scratch_bytes(rankers(), capacity, batch));
     codes_.fill_bytes(0, stream_);
     dist_.fill_bytes(0, stream_);
+    hist_.fill_bytes(0, stream_);
+    est_done_.fill_bytes(0, stream_);
+    select_ws_.fill_bytes(0, stream_);
   }
+}
+
+void LayerAttention::set_device_length(const int* n_device) { n_device_ = n_device; }
+
+void LayerAttention::check_one_sequence(const char* what) const {
+  if (batch_ != 1)
+    throw std::logic_error(std::string("CUDA attention: ") + what + " takes one sequence (this layer steps " +
+                           std::to_string(batch_) + ")");
 }
 
 DeviceKV LayerAttention::device_kv(const LayerKV& kv) const {
@@ -81,61 +116,80 @@ DeviceKV LayerAttention::device_kv(const LayerKV& kv) const {
 }
 
 void LayerAttention::check_length(const char* phase, int n) const {
+  if (n_device_) return;  // the device's lengths are the truth; n only decides sparse(n)
   if (n != length_)
     throw std::logic_error(std::string("CUDA attention: ") + phase + " at length " + std::to_string(n) + " but " +
                            std::to_string(length_) + " positions were appended");
 }
 
 void LayerAttention::check_listed(const char* phase, int n) const {
-  if (listed_ == Lists::None || listed_n_ != n)
+  // under device lengths a captured select() serves every replayed length
+  if (listed_ == Lists::None || (listed_n_ != n && !(n_device_ && listed_ == Lists::Selected)))
     throw std::logic_error(std::string("CUDA attention: ") + phase + " at length " + std::to_string(n) +
                            " without select() or use_selection() at it");
 }
 
 void LayerAttention::append(const LayerKV& lkv, int pos, int n) {
   const DeviceKV kv = device_kv(lkv);
-  if (pos != length_ || n < 0 || pos + n > capacity_)
+  const bool at_device_length = n_device_ && n == 1;  // the step's token, at n_device[b] - 1
+  if ((!at_device_length && pos != length_) || n < 0 || pos + n > capacity_)
     throw InvalidArgument("CUDA attention: append of [" + std::to_string(pos) + ", " + std::to_string(pos + n) +
                           ") after " + std::to_string(length_) + " positions (capacity " + std::to_string(capacity_) +
                           ")");
   if (n == 0) return;
+  const int first = at_device_length ? -1 : pos;
+  const int* pos_dev = at_device_length ? n_device_ : nullptr;
   if (opts_.method == Method::Quest)
-    ADAMAS_CUDA_CHECK(quest_update_bounds(page_max_.get(), page_min_.get(), page_cap_, kv, opts_.page_size, pos, n,
-                                          stream_));
+    ADAMAS_CUDA_CHECK(quest_update_bounds(page_max_.get(), page_min_.get(), page_cap_, kv, opts_.page_size, first, n,
+                                          stream_, pos_dev, batch_, kv_batch_, int64_t(KV_) * D_ * page_cap_));
   if (opts_.method == Method::Adamas)
-    ADAMAS_CUDA_CHECK(adamas_encode_keys(codes_.get(), code_stride_, kv, pos, n, codes_params_, stream_));
-  length_ = pos + n;
+    ADAMAS_CUDA_CHECK(adamas_encode_keys(codes_.get(), code_stride_, kv, first, n, codes_params_, stream_, pos_dev,
+                                         batch_, kv_batch_, KV_ * code_stride_));
+  length_ = std::max(length_, pos + n);
 }
 
 void LayerAttention::estimate(const float* q, const LayerKV& kv, int n) {
   if (!sparse(n)) return;
   check_length("estimate", n);
+  const int64_t q_stride = int64_t(H_) * D_;
+  const int max_n = max_length(n);
   if (opts_.method == Method::Oracle)
-    ADAMAS_CUDA_CHECK(oracle_scores(scores_.get(), score_stride_, q, device_kv(kv), H_, n - 1, per_kv_, stream_));
+    ADAMAS_CUDA_CHECK(oracle_scores(scores_.get(), score_stride_, q, device_kv(kv), H_, lengths(n), max_n, per_kv_,
+                                    batch_, q_stride, kv_batch_, rankers() * score_stride_, stream_));
   if (opts_.method == Method::Quest)
     ADAMAS_CUDA_CHECK(quest_page_scores(scores_.get(), score_stride_, q, page_max_.get(), page_min_.get(), page_cap_,
-                                        H_, KV_, D_, pages(n), per_kv_, stream_));
+                                        H_, KV_, D_, lengths(n), max_n, opts_.page_size, per_kv_,
+                                        QuestBatch{batch_, q_stride, int64_t(KV_) * D_ * page_cap_,
+                                                   rankers() * score_stride_},
+                                        stream_));
   if (opts_.method == Method::Adamas)
-    ADAMAS_CUDA_CHECK(adamas_distances(dist_.get(), dist_stride_, hist_.get(), q, codes_.get(), code_stride_, H_, KV_,
-                                       D_, n - 1, per_kv_, opts_.distance, codes_params_, stream_));
+    ADAMAS_CUDA_CHECK(adamas_distances(dist_.get(), dist_stride_, AdamasScratch{hist_.get(), est_done_.get(), cuts_.get()},
+                                       q, codes_.get(), code_stride_, H_, KV_, D_, lengths(n), max_n,
+                                       opts_.budget - 1, per_kv_, opts_.distance, codes_params_,
+                                       AdamasBatch{batch_, q_stride, KV_ * code_stride_, rankers() * dist_stride_},
+                                       stream_));
 }
 
 void LayerAttention::select(int n) {
   if (!sparse(n)) return;
   check_length("select", n);
-  const int B = opts_.budget;
+  const int B = opts_.budget, max_n = max_length(n);
+  const int64_t idx_batch = int64_t(rankers()) * B;
   switch (opts_.method) {
-    case Method::Streaming: ADAMAS_CUDA_CHECK(streaming_select(idx_.get(), n, B, opts_.sink, stream_)); break;
+    case Method::Streaming: break;  // the attention kernel computes the window
     case Method::Quest:
-      ADAMAS_CUDA_CHECK(quest_select(idx_.get(), B, scores_.get(), score_stride_, rankers(), pages(n),
-                                     B / opts_.page_size - 1, opts_.page_size, n, stream_));
+      ADAMAS_CUDA_CHECK(quest_select(idx_.get(), B, idx_batch, scores_.get(), score_stride_, rankers() * score_stride_,
+                                     rankers(), lengths(n), max_n, B / opts_.page_size - 1, opts_.page_size,
+                                     list_len_.get(), batch_, stream_));
       break;
     case Method::Adamas:
-      ADAMAS_CUDA_CHECK(adamas_select(idx_.get(), B, dist_.get(), dist_stride_, hist_.get(), bins_, rankers(), n - 1,
-                                      B - 1, stream_));
+      ADAMAS_CUDA_CHECK(adamas_select(idx_.get(), B, idx_batch, dist_.get(), dist_stride_, rankers() * dist_stride_,
+                                      cuts_.get(), select_ws_.get(), rankers(), lengths(n), max_n, batch_, B - 1,
+                                      stream_));
       break;
     case Method::Oracle:
-      ADAMAS_CUDA_CHECK(oracle_select(idx_.get(), B, scores_.get(), score_stride_, rankers(), n - 1, B - 1, stream_));
+      ADAMAS_CUDA_CHECK(oracle_select(idx_.get(), B, idx_batch, scores_.get(), score_stride_, rankers() * score_stride_,
+                                      rankers(), lengths(n), B - 1, batch_, stream_));
       break;
     case Method::Full: break;
   }
@@ -145,6 +199,7 @@ void LayerAttention::select(int n) {
 
 void LayerAttention::use_selection(const Selection& sel, int n) {
   if (!sparse(n)) return;
+  check_one_sequence("use_selection");
   check_length("use_selection", n);
   if (sel.heads.size() != size_t(H_))
     throw InvalidArgument("use_selection: " + std::to_string(sel.heads.size()) + " lists for " + std::to_string(H_) +
@@ -175,35 +230,54 @@ void LayerAttention::use_selection(const Selection& sel, int n) {
   listed_n_ = n;
 }
 
-LayerAttention::ListView LayerAttention::lists(int n) const {
+PositionLists LayerAttention::lists(int n) const {
   if (listed_ == Lists::Given) {
     const int len = int(given_.heads[0].size());
-    return ListView{given_idx_.get(), len, len, 1};
+    return PositionLists{given_idx_.get(), len, 0, SeqLengths{nullptr, len}, 1};
   }
-  // streaming: one list read by every head, so a GQA group shares its loads
-  const bool shared = opts_.method == Method::Streaming;
-  return ListView{idx_.get(), shared ? 0 : opts_.budget, list_length(n), shared || per_kv_ ? group_ : 1};
+  const int B = opts_.budget;
+  // quest's lists end with the current page, whose length the selection wrote per sequence
+  const SeqLengths len = opts_.method == Method::Quest ? SeqLengths{list_len_.get(), 0} : SeqLengths{nullptr, B};
+  return PositionLists{idx_.get(), B, int64_t(rankers()) * B, len, per_kv_ ? group_ : 1};
+}
+
+PositionLists LayerAttention::mass_lists(int n) {
+  if (opts_.method != Method::Streaming || (listed_ == Lists::Given && listed_n_ == n)) {
+    PositionLists l = lists(n);
+    l.len = SeqLengths{nullptr, listed_ == Lists::Given ? l.len.n : list_length(n)};
+    return l;
+  }
+  const std::vector<int32_t> window = window_positions(n, opts_.budget, opts_.sink);
+  if (given_idx_.size() < window.size()) given_idx_ = DeviceArray<int32_t>(window.size());
+  ADAMAS_CUDA_CHECK(cudaMemcpyAsync(given_idx_.get(), window.data(), window.size() * sizeof(int32_t),
+                                    cudaMemcpyHostToDevice, stream_));
+  return PositionLists{given_idx_.get(), 0, 0, SeqLengths{nullptr, int(window.size())}, group_};
 }
 
 void LayerAttention::attend(float* out, const float* q, const LayerKV& lkv, int n) {
   const DeviceKV kv = device_kv(lkv);
+  const DecodeBatch batch{batch_, int64_t(H_) * D_, kv_batch_};
   if (!sparse(n)) {
-    ADAMAS_CUDA_CHECK(decode_attention(out, q, kv, H_, n, scale_, workspace_.get(), stream_));
+    ADAMAS_CUDA_CHECK(decode_attention(out, q, kv, H_, lengths(n), batch, scale_, workspace_.get(), stream_));
+    return;
+  }
+  if (opts_.method == Method::Streaming && !(listed_ == Lists::Given && listed_n_ == n)) {
+    const SinkWindow w{opts_.budget, opts_.sink, lengths(n)};
+    ADAMAS_CUDA_CHECK(window_decode_attention(out, q, kv, H_, w, batch, scale_, workspace_.get(), stream_));
     return;
   }
   check_listed("attend", n);
-  const ListView l = lists(n);
-  ADAMAS_CUDA_CHECK(sparse_decode_attention(out, q, kv, H_, l.idx, l.stride, l.len, l.heads_per_list, scale_,
-                                            workspace_.get(), stream_));
+  ADAMAS_CUDA_CHECK(sparse_decode_attention(out, q, kv, H_, lists(n), batch, scale_, workspace_.get(), stream_));
 }
 
 void LayerAttention::selected_mass(float* mass, const float* q, const LayerKV& lkv, int n) {
+  check_one_sequence("selected_mass");
   const DeviceKV kv = device_kv(lkv);
   if (sparse(n)) {
-    check_listed("selected_mass", n);
-    const ListView l = lists(n);
-    ADAMAS_CUDA_CHECK(cuda::selected_mass(mass_.get(), q, kv, H_, n, l.idx, l.stride, l.len, l.heads_per_list, scale_,
-                                          stream_));
+    if (opts_.method != Method::Streaming) check_listed("selected_mass", n);
+    const PositionLists l = mass_lists(n);
+    ADAMAS_CUDA_CHECK(cuda::selected_mass(mass_.get(), q, kv, H_, n, l.idx, l.list_stride, l.len.n, l.heads_per_list,
+                                          scale_, stream_));
   } else {
     ADAMAS_CUDA_CHECK(cuda::selected_mass(mass_.get(), q, kv, H_, n, nullptr, 0, 0, 1, scale_, stream_));
   }
@@ -228,13 +302,19 @@ Selection LayerAttention::selection(int n) const {
       for (int t = 0; t < n; ++t) s.push_back(t);
     return sel;
   }
+  check_one_sequence("selection");
+  if (listed_ == Lists::Given && listed_n_ == n) return given_;
+  if (opts_.method == Method::Streaming) {
+    const std::vector<int32_t> window = window_positions(n, opts_.budget, opts_.sink);
+    for (std::vector<int32_t>& s : sel.heads) s = window;
+    return sel;
+  }
   check_listed("selection", n);
-  if (listed_ == Lists::Given) return given_;
   ADAMAS_CUDA_CHECK(cudaStreamSynchronize(stream_));
   const std::vector<int32_t> all = idx_.download();
   const int len = list_length(n);
   for (int h = 0; h < H_; ++h) {
-    const int list = opts_.method == Method::Streaming ? 0 : per_kv_ ? h / group_ : h;
+    const int list = per_kv_ ? h / group_ : h;
     const int32_t* first = &all[size_t(list) * opts_.budget];
     sel.heads[h].assign(first, first + len);
   }
@@ -256,15 +336,16 @@ PhaseBytes LayerAttention::bytes(int n) const {
   } else if (opts_.method == Method::Adamas) {
     b.estimate =
         double(KV_) * (n - 1) * adamas_code_bytes(D_) + 2.0 * rankers() * (n - 1) + 4.0 * rankers() * bins_ + q;
-    b.select = 4.0 * rankers() * bins_ + 2.0 * rankers() * (n - 1) + out;
+    b.select = double(sizeof(AdamasCut)) * rankers() + 2.0 * rankers() * (n - 1) + out;
   } else if (opts_.method == Method::Oracle) {
     b.estimate = 2.0 * KV_ * double(n - 1) * D_ + q + 4.0 * rankers() * double(n - 1);
     b.select = 4.0 * rankers() * double(n - 1) + out;
-  } else {
-    b.select = out;
   }
-  const int lists = opts_.method == Method::Streaming || per_kv_ ? KV_ : H_;
-  b.attend = double(lists) * list_length(n) * (2.0 * 2 * D_ + 4) + qo;
+  if (opts_.method == Method::Streaming) {  // no lists: the attention computes the window
+    b.attend = double(KV_) * list_length(n) * (2.0 * 2 * D_) + qo;
+    return b;
+  }
+  b.attend = double(per_kv_ ? KV_ : H_) * list_length(n) * (2.0 * 2 * D_ + 4) + qo;
   return b;
 }
 
@@ -272,6 +353,13 @@ std::unique_ptr<adamas::LayerAttention> make_layer_attention(const AttentionOpti
                                                              int n_kv_heads, int head_dim, int capacity,
                                                              cudaStream_t stream) {
   return std::make_unique<LayerAttention>(opts, n_heads, n_kv_heads, head_dim, capacity, stream);
+}
+
+std::unique_ptr<LayerAttention> make_cuda_layer_attention(const AttentionOptions& opts, int n_heads, int n_kv_heads,
+                                                          int head_dim, int capacity, cudaStream_t stream, int batch,
+                                                          int64_t kv_batch_stride) {
+  return std::make_unique<LayerAttention>(opts, n_heads, n_kv_heads, head_dim, capacity, stream, batch,
+                                          kv_batch_stride);
 }
 
 }  // namespace adamas::cuda

@@ -1,4 +1,8 @@
+#include <cub/block/block_reduce.cuh>
 #include <cub/block/block_scan.cuh>
+#include <cuda/atomic>
+
+#include <algorithm>
 
 #include "attention/cuda/dispatch.cuh"
 #include "attention/cuda/topk.h"
@@ -46,48 +50,142 @@ __device__ void compact(Segment seg, int k, Visit visit, Emit emit, Scan::TempSt
   });
 }
 
-__global__ void __launch_bounds__(kThreads) adamas_select_kernel(int32_t* idx, int64_t idx_stride,
-                                                                 const uint16_t* dist, int64_t dist_stride,
-                                                                 const int32_t* hist, int bins, int n_past, int k) {
-  __shared__ Scan::TempStorage storage;
-  __shared__ int s_cut;
-  const int r = blockIdx.x;
-  int32_t* out = idx + r * idx_stride;
-  if (threadIdx.x == 0) out[k] = n_past;
-  if (k == 0) return;
+// ---- Adamas: a row over several blocks ----------------------------------------------------
 
-  // the cut: the smallest distance T with count(dist <= T) >= k
-  const int32_t* h = hist + int64_t(r) * bins;
-  const Segment bs = segment(bins, 1);
-  unsigned long long count = 0, before;
-#pragma unroll 4
-  for (int b = bs.i0; b < bs.i1; ++b) count += h[b];
-  Scan(storage).ExclusiveSum(count, before);
-  if (before < k && before + count >= k) {
-    unsigned long long acc = before;
-    for (int b = bs.i0; b < bs.i1; ++b) {
-      acc += h[b];
-      if (acc >= k) {
-        s_cut = b;
-        break;
+constexpr int kSegVec = 4;                        // 16-byte loads of distances a thread holds
+constexpr int kSegMax = kThreads * 8 * kSegVec;   // distances a segment holds at most
+constexpr unsigned long long kReady = 1ull << 63; // a segment's counts are published
+
+// Segments a row is cut into: enough that each fits a block, and about two blocks a
+// multiprocessor over the batch's rows.
+int adamas_segments(int n_rankers, int max_n, int batch) {
+  const int rows = n_rankers * batch;
+  return std::max({1, ceil_div(std::max(max_n - 1, 1), kSegMax), ceil_div(2 * sm_count(), rows)});
+}
+
+// [ticket][done][pad to 16 bytes][flags: one word per (sequence, ranker, segment)]
+struct SelectScratch {
+  int* ticket;
+  int* done;
+  unsigned long long* flags;
+};
+
+SelectScratch select_scratch(void* p) {
+  int* words = static_cast<int*>(p);
+  return SelectScratch{words, words + 1, reinterpret_cast<unsigned long long*>(words + 4)};
+}
+
+struct SelectArgs {
+  int32_t* idx;
+  int64_t idx_stride, idx_batch;
+  const uint16_t* dist;
+  int64_t dist_stride, dist_batch;
+  const AdamasCut* cuts;
+  SelectScratch ws;
+  const int* n_dev;
+  int n;
+  int n_rankers, segments, k, blocks;
+};
+
+using Reduce = cub::BlockReduce<unsigned long long, kThreads>;
+
+// Counts of a segment packed in one word: better in bits 32..62, ties in bits 0..31.
+__device__ __forceinline__ unsigned long long pack_counts(uint32_t better, uint32_t ties) {
+  return (static_cast<unsigned long long>(better) << 32) | ties;
+}
+
+__global__ void __launch_bounds__(kThreads) adamas_select_kernel(const SelectArgs a) {
+  __shared__ union {
+    Scan::TempStorage scan;
+    Reduce::TempStorage reduce;
+  } storage;
+  __shared__ int s_ticket;
+  __shared__ unsigned long long s_before;
+  __shared__ bool s_last;
+  const int tid = threadIdx.x;
+  if (tid == 0) s_ticket = atomicAdd(a.ws.ticket, 1);
+  __syncthreads();
+  const int seg = s_ticket % a.segments, row = s_ticket / a.segments;  // row = b * n_rankers + r
+  const int b = row / a.n_rankers, r = row % a.n_rankers;
+  const int n_past = max((a.n_dev ? a.n_dev[b] : a.n) - 1, 0);
+  const int seg_len = ((n_past + a.segments - 1) / a.segments + 7) / 8 * 8;  // <= kSegMax
+  const int i0 = min(n_past, seg * seg_len), i1 = min(n_past, i0 + seg_len);
+  const AdamasCut cut = a.cuts[row];
+  int32_t* out = a.idx + b * a.idx_batch + r * a.idx_stride;
+  if (seg == 0 && tid == 0) out[a.k] = n_past;
+
+  // this thread's part [e0, e1) of the segment, in registers
+  const int per = ((i1 - i0 + kThreads - 1) / kThreads + 7) / 8 * 8;
+  const int e0 = min(i1, i0 + tid * per), e1 = min(i1, e0 + per);
+  const uint16_t* dist = a.dist + b * a.dist_batch + r * a.dist_stride;
+  uint4 w[kSegVec];
+#pragma unroll
+  for (int v = 0; v < kSegVec; ++v)
+    w[v] = e0 + 8 * v < e1 ? *reinterpret_cast<const uint4*>(dist + e0 + 8 * v) : make_uint4(0, 0, 0, 0);
+  auto visit = [&](auto f) {
+#pragma unroll
+    for (int v = 0; v < kSegVec; ++v) {
+      const uint16_t* d = reinterpret_cast<const uint16_t*>(&w[v]);
+#pragma unroll
+      for (int e = 0; e < 8; ++e) {
+        const int i = e0 + 8 * v + e;
+        if (i < e1) f(i, int(d[e]) < cut.cut ? kBetter : int(d[e]) == cut.cut ? kTie : kWorse);
       }
     }
+  };
+  uint32_t better = 0, ties = 0;
+  visit([&](int, int c) {
+    better += c == kBetter;
+    ties += c == kTie;
+  });
+  unsigned long long mine, total;
+  Scan(storage.scan).ExclusiveSum(pack_counts(better, ties), mine, total);
+
+  // publish this segment's counts, then add up those of the segments before it
+  unsigned long long* flags = a.ws.flags + int64_t(row) * a.segments;
+  if (tid == 0) ::cuda::atomic_ref<unsigned long long, ::cuda::thread_scope_device>(flags[seg]).store(kReady | total, ::cuda::memory_order_release);
+  unsigned long long prev = 0;
+  for (int p = tid; p < seg; p += kThreads) {
+    ::cuda::atomic_ref<unsigned long long, ::cuda::thread_scope_device> f(flags[p]);
+    unsigned long long x;
+    while (!((x = f.load(::cuda::memory_order_acquire)) & kReady)) {
+    }
+    prev += x & ~kReady;
+  }
+  __syncthreads();  // storage.scan is done with
+  prev = Reduce(storage.reduce).Sum(prev);
+  if (tid == 0) s_before = prev;
+  __syncthreads();
+  mine += s_before;
+
+  // every element better than the cut, and the ties after the first cut.skip of the row
+  int bb = int(mine >> 32), tt = int(mine & 0xffffffffu);
+  const int skip = cut.skip;
+  visit([&](int i, int c) {
+    if (c == kBetter) {
+      out[bb++ + max(0, tt - skip)] = i;
+    } else if (c == kTie) {
+      if (tt >= skip) out[bb + tt - skip] = i;
+      ++tt;
+    }
+  });
+
+  // the last block to finish leaves the scratch zeroed for the next launch
+  __syncthreads();
+  if (tid == 0) {
+    __threadfence();
+    s_last = atomicAdd(a.ws.done, 1) == a.blocks - 1;
   }
   __syncthreads();
-  const int cut = s_cut;
-
-  const uint16_t* row = dist + r * dist_stride;
-  auto visit = [&](Segment s, auto f) {  // 8 distances a 16-byte load (rows are padded to 8)
-    for (int i = s.i0; i < s.i1; i += 8) {
-      const uint4 w = *reinterpret_cast<const uint4*>(row + i);
-      const uint16_t* v = reinterpret_cast<const uint16_t*>(&w);
-#pragma unroll
-      for (int e = 0; e < 8; ++e)
-        if (i + e < s.i1) f(i + e, v[e] < cut ? kBetter : v[e] == cut ? kTie : kWorse);
-    }
-  };
-  compact(segment(n_past, 8), k, visit, [&](int slot, int i) { out[slot] = i; }, storage);
+  if (!s_last) return;
+  for (int i = tid; i < a.blocks; i += kThreads) a.ws.flags[i] = 0;
+  if (tid == 0) {
+    *a.ws.ticket = 0;
+    *a.ws.done = 0;
+  }
 }
+
+// ---- Quest and the oracle: one block per ranker -------------------------------------------
 
 // Order-preserving key of a score: larger score, larger key; NaN as -inf; -0 as +0.
 __device__ __forceinline__ uint32_t score_key(float f) {
@@ -149,17 +247,21 @@ __device__ uint32_t radix_select(Key key, int m, int k) {
   return prefix;
 }
 
-__global__ void __launch_bounds__(kThreads) quest_select_kernel(int32_t* idx, int64_t idx_stride, const float* scores,
-                                                                int64_t score_stride, int n_pages, int k, int P,
-                                                                int n) {
+__global__ void __launch_bounds__(kThreads) quest_select_kernel(int32_t* idx, int64_t idx_stride, int64_t idx_batch,
+                                                                const float* scores, int64_t score_stride,
+                                                                int64_t score_batch, const int* n_dev, int n_host,
+                                                                int k, int P, int* list_len) {
   extern __shared__ uint32_t s_key[];  // [n_pages]
   __shared__ Scan::TempStorage storage;
-  const int r = blockIdx.x;
-  int32_t* out = idx + r * idx_stride;
+  const int r = blockIdx.x, b = blockIdx.y;
+  const int n = n_dev ? n_dev[b] : n_host, n_pages = (n - 1) / P;
+  int32_t* out = idx + b * idx_batch + r * idx_stride;
+  const float* row = scores + b * score_batch + r * score_stride;
+  if (list_len && r == 0 && threadIdx.x == 0) list_len[b] = k * P + n - n_pages * P;
   for (int t = threadIdx.x; t < n - n_pages * P; t += kThreads) out[k * P + t] = n_pages * P + t;
   if (k == 0) return;
 #pragma unroll 4
-  for (int i = threadIdx.x; i < n_pages; i += kThreads) s_key[i] = score_key(scores[r * score_stride + i]);
+  for (int i = threadIdx.x; i < n_pages; i += kThreads) s_key[i] = score_key(row[i]);
   __syncthreads();
   const uint32_t cut = radix_select([&](int i) { return s_key[i]; }, n_pages, k);
   auto visit = [&](Segment s, auto f) {
@@ -173,14 +275,17 @@ __global__ void __launch_bounds__(kThreads) quest_select_kernel(int32_t* idx, in
 
 // The scores stay in global memory (a row of a long context does not fit in shared memory); the
 // radix passes and the compaction read them through L2.
-__global__ void __launch_bounds__(kThreads) oracle_select_kernel(int32_t* idx, int64_t idx_stride, const float* scores,
-                                                                 int64_t score_stride, int n_past, int k) {
+__global__ void __launch_bounds__(kThreads) oracle_select_kernel(int32_t* idx, int64_t idx_stride, int64_t idx_batch,
+                                                                 const float* scores, int64_t score_stride,
+                                                                 int64_t score_batch, const int* n_dev, int n_host,
+                                                                 int k) {
   __shared__ Scan::TempStorage storage;
-  const int r = blockIdx.x;
-  int32_t* out = idx + r * idx_stride;
+  const int r = blockIdx.x, b = blockIdx.y;
+  const int n_past = max((n_dev ? n_dev[b] : n_host) - 1, 0);
+  int32_t* out = idx + b * idx_batch + r * idx_stride;
   if (threadIdx.x == 0) out[k] = n_past;
   if (k == 0) return;
-  const float* row = scores + r * score_stride;
+  const float* row = scores + b * score_batch + r * score_stride;
   auto key = [&](int i) { return score_key(row[i]); };
   const uint32_t cut = radix_select(key, n_past, k);
   auto visit = [&](Segment s, auto f) {
@@ -192,48 +297,43 @@ __global__ void __launch_bounds__(kThreads) oracle_select_kernel(int32_t* idx, i
   compact(segment(n_past, 1), k, visit, [&](int slot, int i) { out[slot] = i; }, storage);
 }
 
-__global__ void streaming_kernel(int32_t* idx, int n, int budget, int sink) {
-  const int j = blockIdx.x * blockDim.x + threadIdx.x;
-  if (budget >= n) {
-    if (j < n) idx[j] = j;
-    return;
-  }
-  const int s = min(sink, budget - 1);
-  if (j < budget) idx[j] = j < s ? j : n - budget + j;
-}
-
 }  // namespace
 
-cudaError_t adamas_select(int32_t* idx, int64_t idx_stride, const uint16_t* dist, int64_t dist_stride,
-                          const int32_t* hist, int bins, int n_rankers, int n_past, int k, cudaStream_t stream) {
-  if (k < 0 || k > n_past || dist_stride % 8 != 0) return cudaErrorInvalidValue;
-  adamas_select_kernel<<<n_rankers, kThreads, 0, stream>>>(idx, idx_stride, dist, dist_stride, hist, bins, n_past, k);
+size_t adamas_select_scratch_bytes(int n_rankers, int max_n, int batch) {
+  return 16 + sizeof(unsigned long long) * size_t(batch) * n_rankers * adamas_segments(n_rankers, max_n, batch);
+}
+
+cudaError_t adamas_select(int32_t* idx, int64_t idx_stride, int64_t idx_batch, const uint16_t* dist,
+                          int64_t dist_stride, int64_t dist_batch, const AdamasCut* cuts, void* scratch,
+                          int n_rankers, const SeqLengths& n, int max_n, int batch, int k, cudaStream_t stream) {
+  if (k < 0 || n_rankers < 1 || batch < 1 || max_n < 1 || dist_stride % 8 != 0 || dist_batch % 8 != 0)
+    return cudaErrorInvalidValue;
+  const int segments = adamas_segments(n_rankers, max_n, batch), blocks = segments * n_rankers * batch;
+  const SelectArgs a{idx, idx_stride, idx_batch, dist, dist_stride, dist_batch, cuts, select_scratch(scratch),
+                     n.dev, n.n, n_rankers, segments, k, blocks};
+  adamas_select_kernel<<<blocks, kThreads, 0, stream>>>(a);
   return cudaGetLastError();
 }
 
-cudaError_t quest_select(int32_t* idx, int64_t idx_stride, const float* scores, int64_t score_stride, int n_rankers,
-                         int n_pages, int k, int page_size, int n, cudaStream_t stream) {
-  if (k < 0 || k > n_pages || page_size < 1 || n - n_pages * page_size < 1 || n - n_pages * page_size > page_size)
-    return cudaErrorInvalidValue;
-  const size_t smem = sizeof(uint32_t) * size_t(n_pages);
+cudaError_t quest_select(int32_t* idx, int64_t idx_stride, int64_t idx_batch, const float* scores,
+                         int64_t score_stride, int64_t score_batch, int n_rankers, const SeqLengths& n, int max_n,
+                         int k, int page_size, int* list_len, int batch, cudaStream_t stream) {
+  if (k < 0 || page_size < 1 || max_n < 1 || batch < 1 || n_rankers < 1) return cudaErrorInvalidValue;
+  const size_t smem = sizeof(uint32_t) * size_t((max_n - 1) / page_size);
   if (smem > 48 * 1024)
     ADAMAS_CUDA_TRY(cudaFuncSetAttribute(quest_select_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
-  quest_select_kernel<<<n_rankers, kThreads, smem, stream>>>(idx, idx_stride, scores, score_stride, n_pages, k,
-                                                             page_size, n);
+  quest_select_kernel<<<dim3(n_rankers, batch), kThreads, smem, stream>>>(idx, idx_stride, idx_batch, scores,
+                                                                          score_stride, score_batch, n.dev, n.n, k,
+                                                                          page_size, list_len);
   return cudaGetLastError();
 }
 
-cudaError_t oracle_select(int32_t* idx, int64_t idx_stride, const float* scores, int64_t score_stride, int n_rankers,
-                          int n_past, int k, cudaStream_t stream) {
-  if (k < 0 || k > n_past) return cudaErrorInvalidValue;
-  oracle_select_kernel<<<n_rankers, kThreads, 0, stream>>>(idx, idx_stride, scores, score_stride, n_past, k);
-  return cudaGetLastError();
-}
-
-cudaError_t streaming_select(int32_t* idx, int n, int budget, int sink, cudaStream_t stream) {
-  const int len = budget < n ? budget : n;
-  if (len < 1) return cudaErrorInvalidValue;
-  streaming_kernel<<<ceil_div(len, 256), 256, 0, stream>>>(idx, n, budget, sink);
+cudaError_t oracle_select(int32_t* idx, int64_t idx_stride, int64_t idx_batch, const float* scores,
+                          int64_t score_stride, int64_t score_batch, int n_rankers, const SeqLengths& n, int k,
+                          int batch, cudaStream_t stream) {
+  if (k < 0 || n_rankers < 1 || batch < 1) return cudaErrorInvalidValue;
+  oracle_select_kernel<<<dim3(n_rankers, batch), kThreads, 0, stream>>>(idx, idx_stride, idx_batch, scores,
+                                                                        score_stride, score_batch, n.dev, n.n, k);
   return cudaGetLastError();
 }
 
