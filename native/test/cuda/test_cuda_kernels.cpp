@@ -115,7 +115,9 @@ TEST(cuda_adamas_distances_match_cpu) {
           const std::vector<float> q = random_floats(rng, size_t(n_seq) * H * D, 8.0f);
           cuda::DeviceArray<float> dq(q);
           cuda::DeviceArray<uint8_t> codes(size_t(n_seq) * KV * cap * bytes);
-          ADAMAS_CUDA_CHECK(cuda::adamas_encode_keys(codes.get(), int64_t(cap) * bytes, kv.device(), 0, cap, c, nullptr,
+          cuda::DeviceKV seq_kv = kv.device();  // one sequence's KV heads; the batch strides reach the others
+          seq_kv.n_kv_heads = KV;
+          ADAMAS_CUDA_CHECK(cuda::adamas_encode_keys(codes.get(), int64_t(cap) * bytes, seq_kv, 0, cap, c, nullptr,
                                                      nullptr, n_seq, int64_t(KV) * cap * D, int64_t(KV) * cap * bytes));
           const int64_t stride = (cap + 7) / 8 * 8;
           const int bins = cuda::adamas_distance_bins(D, metric, per_kv ? group : 1);
