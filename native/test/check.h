@@ -61,8 +61,8 @@ inline void skip(const std::string& why) {
 
 #define CHECK_EQ(a, b)                                                                  \
   do {                                                                                  \
-    auto&& va_ = (a);                                                                   \
-    auto&& vb_ = (b);                                                                   \
+    const auto va_ = (a);  /* a copy: (a) may refer into a temporary */             \
+    const auto vb_ = (b);                                                               \
     if (!(va_ == vb_)) {                                                                \
       std::ostringstream os_;                                                           \
       os_ << #a " == " #b " (" << va_ << " vs " << vb_ << ")";                          \

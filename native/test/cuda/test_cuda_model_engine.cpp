@@ -178,6 +178,12 @@ std::vector<std::vector<float>> run(Engine& e, const std::vector<int32_t>& promp
 
 }  // namespace
 
+// Tolerances on the tiny random models: their activations are rounded to fp16 (bf16) at every layer
+// boundary and their logits reach ~10, so one rounding is ~5e-3 (4e-2) of a logit and a few add
+// up; measured worst on the H200: 3.5e-2 (f16), 1.2e-1 (bf16). The default model's golden prompts
+// are held to 2e-2 (cuda_engine_default_model_matches_cpu).
+constexpr double kRandomModelTolF16 = 5e-2, kRandomModelTolBF16 = 2e-1;
+
 TEST(cuda_engine_matches_cpu_on_random_models) {
   if (!have_cuda_device()) return;
   for (const TinyShape& s : kShapes) {
@@ -191,7 +197,7 @@ TEST(cuda_engine_matches_cpu_on_random_models) {
       CHECK_EQ(gpu->backend(), std::string("cuda"));
       CHECK_EQ(gpu->config().n_heads, s.heads);
       const auto got = run(*gpu, prompt, next);
-      CHECK_ROWS_NEAR(got, want, std::strcmp(wt, "f16") == 0 ? 2e-2 : 1e-1, std::string(s.name) + " " + wt);
+      CHECK_ROWS_NEAR(got, want, std::strcmp(wt, "f16") == 0 ? kRandomModelTolF16 : kRandomModelTolBF16, std::string(s.name) + " " + wt);
       CHECK(std::isfinite(gpu->last_decode_ms()) && gpu->last_decode_ms() > 0);
       CHECK_EQ(gpu->length(), int(prompt.size() + next.size()));
     }
@@ -212,8 +218,8 @@ TEST(cuda_engine_long_prompt_nll_matches_cpu) {
   const int32_t cpu_next = cpu->prefill(prompt.data(), n, cpu_logits.data(), cpu_nll.data());
   auto gpu = open_engine(file.path, "cuda");
   const int32_t gpu_next = gpu->prefill(prompt.data(), n, gpu_logits.data(), gpu_nll.data());
-  CHECK_NEAR(max_abs_diff(gpu_logits, cpu_logits), 0.0, 2e-2);
-  CHECK_NEAR(max_abs_diff(gpu_nll, cpu_nll), 0.0, 2e-2);
+  CHECK_NEAR(max_abs_diff(gpu_logits, cpu_logits), 0.0, kRandomModelTolF16);
+  CHECK_NEAR(max_abs_diff(gpu_nll, cpu_nll), 0.0, kRandomModelTolF16);
   double cpu_mean = 0, gpu_mean = 0;
   for (int i = 0; i < n - 1; ++i) cpu_mean += cpu_nll[i] / (n - 1), gpu_mean += gpu_nll[i] / (n - 1);
   CHECK_NEAR(gpu_mean, cpu_mean, 1e-3);
@@ -224,7 +230,7 @@ TEST(cuda_engine_long_prompt_nll_matches_cpu) {
   const std::vector<int32_t> more = random_tokens(rng, 300, 0, s.vocab);
   cpu->prefill(more.data(), int(more.size()), cpu_logits.data());
   gpu->prefill(more.data(), int(more.size()), gpu_logits.data());
-  CHECK_NEAR(max_abs_diff(gpu_logits, cpu_logits), 0.0, 2e-2);
+  CHECK_NEAR(max_abs_diff(gpu_logits, cpu_logits), 0.0, kRandomModelTolF16);
   CHECK_EQ(gpu->length(), n + 300);
 }
 
@@ -280,7 +286,7 @@ TEST(cuda_engine_sparse_steps_replay_cpu_selections) {
         gpu->replay_next(cpu_steps[i].selected);
         gpu->decode(next[i], got[i + 1].data());
       }
-      CHECK_ROWS_NEAR(got, want, 2e-2, std::string(s.name) + " " + describe(o) + " replaying the CPU's selections");
+      CHECK_ROWS_NEAR(got, want, kRandomModelTolF16, std::string(s.name) + " " + describe(o) + " replaying the CPU's selections");
       for (size_t i = 0; i < next.size(); ++i)  // what the GPU attended to is what it was given
         for (int l = o.skip_layers; l < L; ++l)
           for (int h = 0; h < H; ++h)
