@@ -20,20 +20,11 @@ const fixtures = fileURLToPath(new URL('./fixtures/tasks/', import.meta.url));
 
 let model: LoadedModel;
 let ctx: RunContext;
-/** Whether the addon runs adamas on the CPU (the native sparse methods may lag behind). */
-let sparse = true;
 
 beforeAll(async () => {
   model = await loadModel(await defaultModelPath(), { threads: 2 });
   const session = new PrefixSession(model.engine);
   ctx = { model, dataDir: fixtures, device: 'cpu', preparePrefix: session.prepare, log: () => {} };
-  try {
-    model.engine.setAttention({ method: 'adamas', budget: 64 });
-  } catch (err) {
-    if (!/not available/.test((err as Error).message)) throw err;
-    sparse = false;
-    console.warn(`adamas is not available in this addon build (${(err as Error).message}): the sparse cases run once it is`);
-  }
   model.engine.setAttention({ method: 'full' });
 });
 
@@ -75,17 +66,18 @@ describe('tasks with the real model', () => {
     expect(detail.promptTokens).toBeLessThanOrEqual(1024);
     expect(acc.value, `answer ${JSON.stringify(detail.answer)} for key ${detail.key}`).toBe(1);
     expect(dense!.ms.map((m) => m.metric)).toContain('prefill_s');
-    if (!sparse) return;
     const [sp] = await runAll(passkeyTask, opts, adamas64);
     expect(sp!.job.prefixKey).toBe(dense!.job.prefixKey);
     const a = wellFormed(sp!.ms, 'accuracy');
-    expect([0, 1]).toContain(a.value);
+    const sparseDetail = JSON.parse(a.detail!);
+    expect(sparseDetail.key).toBe(detail.key); // the same case
+    expect(a.value).toBe(String(sparseDetail.found ?? '') === String(sparseDetail.key) ? 1 : 0);
     expect(sp!.ms.map((m) => m.metric)).not.toContain('prefill_s'); // the dense prefill was reused
   });
 
   it('ppl, prefix protocol: a finite perplexity over the decoded tokens, dense prefix apart', async () => {
     const opts = { source: 'default', book: 0, lengths: [160], protocol: 'prefix' as const, prefixLength: 128 };
-    for (const method of sparse ? [full, adamas64] : [full]) {
+    for (const method of [full, adamas64]) {
       const [r] = await runAll(pplTask, opts, method);
       const ppl = wellFormed(r!.ms, 'ppl');
       expect(ppl.n).toBe(32);
@@ -103,7 +95,6 @@ describe('tasks with the real model', () => {
     const [dense] = await runAll(pplTask, opts, full);
     const d = wellFormed(dense!.ms, 'ppl');
     expect(d.n).toBe(32);
-    if (!sparse) return;
     // budget 16 < 32 tokens: the method changes the attention of the later steps
     const [sp] = await runAll(pplTask, opts, makeSpec('adamas', 16));
     const s = wellFormed(sp!.ms, 'ppl');
@@ -113,7 +104,7 @@ describe('tasks with the real model', () => {
 
   it('longbench on a fixture sample: a score in [0, 100] and the prediction', async () => {
     const opts = { datasets: ['qasper' as const], lengths: [512], samples: 1, chatTemplate: true, maxNewTokens: 8 };
-    for (const method of sparse ? [full, adamas64] : [full]) {
+    for (const method of [full, adamas64]) {
       const [r] = await runAll(longBenchTask, opts, method);
       const score = wellFormed(r!.ms, 'score');
       expect(score.value).toBeGreaterThanOrEqual(0);
@@ -127,7 +118,7 @@ describe('tasks with the real model', () => {
 
   it('ruler niah_single at 384 tokens: a string-match score and the prediction', async () => {
     const opts = { subtasks: ['niah_single' as const], lengths: [384], samples: 1, chatTemplate: true, maxNewTokens: 8 };
-    for (const method of sparse ? [full, adamas64] : [full]) {
+    for (const method of [full, adamas64]) {
       const [r] = await runAll(rulerTask, opts, method);
       const score = wellFormed(r!.ms, 'score');
       expect([0, 100]).toContain(score.value);
@@ -161,7 +152,6 @@ describe('threshold jitter with the real model', () => {
   }
 
   it('passkey: +E, -E, then as given on one prefill; the unperturbed run is the plain one', async () => {
-    if (!sparse) return;
     const e = 1e-5;
     // a case no earlier test prefilled
     const opts = { lengths: [384], depths: [30], trials: 1, tailChars: 400, maxNewTokens: 10 };
@@ -181,7 +171,10 @@ describe('threshold jitter with the real model', () => {
     expect(jitter.answer).toBe(String(found ?? ''));
     expect(typeof jitter.plusText).toBe('string');
     expect(byName.stability!.value).toBe(jitter.plus === jitter.answer && jitter.minus === jitter.answer ? 1 : 0);
-    for (const m of ['accuracy.threshold_plus', 'accuracy.threshold_minus']) expect([0, 1]).toContain(byName[m]!.value);
+    // each jittered accuracy scores its own answer
+    const key = String(JSON.parse(byName.accuracy!.detail!).key);
+    expect(byName['accuracy.threshold_plus']!.value).toBe(jitter.plus === key ? 1 : 0);
+    expect(byName['accuracy.threshold_minus']!.value).toBe(jitter.minus === key ? 1 : 0);
     // the same case without the jitter gives the same answer (its prefill reused)
     const plain = await runOne(passkeyTask, opts, ctx);
     const plainAcc = plain.find((m) => m.metric === 'accuracy')!;
@@ -191,7 +184,6 @@ describe('threshold jitter with the real model', () => {
   });
 
   it('ruler: the score at +E and -E beside the score', async () => {
-    if (!sparse) return;
     const opts = { subtasks: ['niah_single' as const], lengths: [320], samples: 1, chatTemplate: true, maxNewTokens: 8, thresholdJitter: 0.5 };
     const { ctx: rec, calls } = recording();
     const ms = await runOne(rulerTask, opts, rec);
