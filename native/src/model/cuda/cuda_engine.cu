@@ -1,10 +1,12 @@
-// Decode step layout. The step is cut at each layer's attention: segment 0 = embedding + layer 0
-// up to its KV write; segment l = layer l-1 after attention + layer l up to its KV write; segment
-// L = the last layer's FFN, the LM head, the argmax (writing the next token to device memory) and
-// the position's advance. The segments read the token and the position from device memory, so
-// each is captured once and replayed at every position. The attention calls between them take the
-// length as a host argument today; once they read it from device memory too, run_step()'s loop as
-// a whole is what to capture (one graph a step).
+// Decode step layout: segment 0 = embedding + layer 0 up to its KV write; segment l = layer l-1
+// after attention + layer l up to its KV write; segment L = the last layer's FFN, the LM head, the
+// argmax (writing the next token to device memory) and the length's advance; layer l's attention
+// (its LayerAttention) between segments l and l+1. Every kernel of the step reads the token and
+// the sequence length from device memory (state_), the attention layers through
+// set_device_length, so the whole step is captured once in a CUDA graph and replayed at every
+// position; it is captured again only when the step changes from dense to sparse (the length
+// passing the budget), the method or the capacity changes. Steps that record (recall, selections)
+// or attend over replayed lists run the same launches without the graph.
 #include "model/cuda/cuda_engine.h"
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 #if ADAMAS_WITH_CUBLAS
 #include <cmath>
 
+#include "attention/cuda/layer.h"
 #include "attention/cuda/prefill.h"
 #include "attention/layer.h"
 #include "common/cuda/check.h"
@@ -127,8 +130,9 @@ class CudaEngine final : public Engine {
   void check_tokens(const int32_t* tokens, int n) const;
   void ensure_capacity(int n, bool exact);
   void rebuild_layers();
-  void drop_graphs();
-  void capture_graphs();
+  void drop_graph();
+  void capture_step(int n);
+  void use_device_lengths(bool on);
 
   // The parts of a layer on `rows` tokens of `a`: before attention (norm, QKV product, RoPE, KV
   // write) and after it (O product + residual, norm, gate/up product, SwiGLU, down + residual).
@@ -159,6 +163,7 @@ class CudaEngine final : public Engine {
   AttentionOptions attn_;
   std::vector<std::unique_ptr<LayerAttention>> layers_;  // per layer; dense (Full) below skip_layers
   bool layers_stale_ = true;     // the method, the length or the capacity changed since the rebuild
+  bool decoded_ = false;         // decode steps since the rebuild (the layers' host lengths lag then)
   bool prefill_pending_ = false;  // LayerAttention::prefill_done not yet called after a prefill
   int length_ = 0;
   std::vector<StepRecord> records_;
@@ -166,13 +171,14 @@ class CudaEngine final : public Engine {
 
   Activations step_;     // the decode step's, fixed: the graphs hold its pointers
   Activations chunk_;    // the prefill's, grown as needed
-  DeviceBuffer state_;   // int32 [2]: the step's input token and position
-  int32_t device_token_ = -1, device_pos_ = -1;  // what state_ holds (-1: unknown)
+  DeviceBuffer state_;   // int32 [2]: the step's input token and the length with it (position + 1)
+  int32_t device_token_ = -1, device_pos_ = -1;  // the token and position state_ is set for (-1: unknown)
   DeviceBuffer tokens_;  // int32: the prompt of a prefill
   DeviceBuffer nll_;     // fp32 [n - 1]
 
   bool use_graphs_ = true;
-  std::vector<cudaGraphExec_t> graphs_;  // one per segment; empty: to capture
+  cudaGraphExec_t graph_ = nullptr;  // the whole decode step; null: to capture
+  bool graph_sparse_ = false;        // whether graph_ is a sparse step
   double last_ms_ = std::numeric_limits<double>::quiet_NaN();
 };
 
@@ -234,7 +240,7 @@ CudaEngine::CudaEngine(const std::string& model, const EngineOptions& opts) {
 CudaEngine::~CudaEngine() {
   cudaSetDevice(device_);
   if (stream_) cudaStreamSynchronize(stream_);
-  drop_graphs();
+  drop_graph();
   layers_.clear();
 }
 
@@ -299,52 +305,59 @@ void CudaEngine::ensure_capacity(int n, bool exact) {
                             " layers x " + std::to_string(cfg_.n_kv_heads) + " KV heads x " +
                             std::to_string(cfg_.head_dim) + ", fp16, with its RoPE table)",
                         size_t(need(cap)));
-  drop_graphs();  // they hold the cache's and the table's pointers
+  drop_graph();  // it holds the cache's and the table's pointers
   rope_table_->grow(cap, stream_);
   cache_->grow(cap, length_, stream_);
   layers_stale_ = true;  // each LayerAttention is sized by the capacity
 }
 
 void CudaEngine::rebuild_layers() {
+  drop_graph();  // it holds the layers' buffers
   layers_.clear();
   AttentionOptions dense;  // the first skip_layers layers attend to everything
   dense.method = Method::Full;
   const int cap = cache_->capacity();
   for (int l = 0; l < cfg_.n_layers; ++l) {
-    layers_.push_back(make_layer_attention(Backend::Cuda, l < attn_.skip_layers ? dense : attn_, cfg_.n_heads,
-                                           cfg_.n_kv_heads, cfg_.head_dim, cap, stream_));
+    layers_.push_back(make_cuda_layer_attention(l < attn_.skip_layers ? dense : attn_, cfg_.n_heads,
+                                                cfg_.n_kv_heads, cfg_.head_dim, cap, stream_));
     if (length_ > 0) layers_.back()->append(cache_->layer(l), 0, length_);  // state from the cache, on the device
   }
   prefill_pending_ = length_ > 0;
   layers_stale_ = false;
+  decoded_ = false;
 }
 
-void CudaEngine::drop_graphs() {
-  for (cudaGraphExec_t g : graphs_)
-    if (g) cudaGraphExecDestroy(g);
-  graphs_.clear();
+// Decode steps read the length from state_; a prefill's appends (of any size, one included) take
+// their positions from the host.
+void CudaEngine::use_device_lengths(bool on) {
+  const int* n_dev = on ? state_.as<int32_t>() + 1 : nullptr;
+  for (auto& la : layers_) static_cast<cuda::LayerAttention&>(*la).set_device_length(n_dev);
 }
 
-void CudaEngine::capture_graphs() {
-  drop_graphs();
-  for (int s = 0; s <= cfg_.n_layers; ++s) {
-    cudaGraph_t graph = nullptr;
-    ADAMAS_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
-    try {
-      enqueue_segment(s);
-    } catch (...) {
-      if (cudaStreamEndCapture(stream_, &graph) == cudaSuccess && graph) cudaGraphDestroy(graph);
-      (void)cudaGetLastError();
-      drop_graphs();
-      throw;
-    }
-    ADAMAS_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
-    cudaGraphExec_t exec = nullptr;
-    const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
-    cudaGraphDestroy(graph);
-    ADAMAS_CUDA_CHECK(e);
-    graphs_.push_back(exec);
+void CudaEngine::drop_graph() {
+  if (graph_) cudaGraphExecDestroy(graph_);
+  graph_ = nullptr;
+}
+
+// The step at length n (any length with the same sparse(n) replays it).
+void CudaEngine::capture_step(int n) {
+  drop_graph();
+  cudaGraph_t graph = nullptr;
+  ADAMAS_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+  try {
+    run_step(n, nullptr);
+  } catch (...) {
+    if (cudaStreamEndCapture(stream_, &graph) == cudaSuccess && graph) cudaGraphDestroy(graph);
+    (void)cudaGetLastError();
+    layers_stale_ = true;  // the layers' host state saw a step that never ran
+    throw;
   }
+  ADAMAS_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+  const cudaError_t e = cudaGraphInstantiate(&graph_, graph, 0);
+  cudaGraphDestroy(graph);
+  if (e != cudaSuccess) graph_ = nullptr;
+  ADAMAS_CUDA_CHECK(e);
+  graph_sparse_ = layers_.back()->sparse(n);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -431,7 +444,9 @@ int32_t CudaEngine::prefill(const int32_t* tokens, int n, float* last_logits, fl
   use_device();
   const int start = length_, V = cfg_.vocab_size;
   ensure_capacity(start + n + 1, false);  // and room for the decode step that usually follows
+  if (decoded_) layers_stale_ = true;  // graph replays did not advance the layers' host lengths
   if (layers_stale_) rebuild_layers();
+  use_device_lengths(false);
 
   if (tokens_.bytes() < size_t(n) * sizeof(int32_t)) tokens_ = DeviceBuffer(size_t(n) * sizeof(int32_t), "the prompt's tokens");
   ADAMAS_CUDA_CHECK(cudaMemcpyAsync(tokens_.get(), tokens, size_t(n) * sizeof(int32_t), cudaMemcpyHostToDevice, stream_));
@@ -470,7 +485,7 @@ int32_t CudaEngine::prefill(const int32_t* tokens, int n, float* last_logits, fl
 void CudaEngine::enqueue_segment(int s) {
   const int L = cfg_.n_layers, C = cfg_.d_model, qd = cfg_.n_heads * cfg_.head_dim;
   int32_t* token = state_.as<int32_t>();
-  int32_t* pos = token + 1;
+  int32_t* length = token + 1;  // the step's token is at length - 1
   if (s == 0) {
     ADAMAS_CUDA_CHECK(embed_tokens(step_.x.as<float>(), w_.token_embd.get(), wtype_, token, 1, C, stream_));
   } else {
@@ -478,11 +493,11 @@ void CudaEngine::enqueue_segment(int s) {
     attention_outputs(step_, s - 1, 1);
   }
   if (s < L) {
-    attention_inputs(step_, s, 1, pos, 0, DType::F32);
+    attention_inputs(step_, s, 1, length, -1, DType::F32);
   } else {
     lm_head(step_.xn.get(), step_.x.as<float>(), step_.logits.as<float>(), 1);
     ADAMAS_CUDA_CHECK(argmax(token, step_.logits.as<float>(), cfg_.vocab_size, stream_));
-    ADAMAS_CUDA_CHECK(advance_position(pos, stream_));
+    ADAMAS_CUDA_CHECK(advance_position(length, stream_));
   }
 }
 
@@ -514,10 +529,7 @@ void CudaEngine::attend_layer(int l, int n, StepRecord* rec) {
 
 void CudaEngine::run_step(int n, StepRecord* rec) {
   for (int s = 0; s <= cfg_.n_layers; ++s) {
-    if (use_graphs_)
-      ADAMAS_CUDA_CHECK(cudaGraphLaunch(graphs_[s], stream_));
-    else
-      enqueue_segment(s);
+    enqueue_segment(s);
     if (s < cfg_.n_layers) attend_layer(s, n, rec);
   }
 }
@@ -532,7 +544,7 @@ int32_t CudaEngine::decode(int32_t token, float* logits) {
     for (int l = 0; l < L; ++l) layers_[l]->prefill_done(cache_->layer(l));
     prefill_pending_ = false;
   }
-  if (use_graphs_ && graphs_.empty()) capture_graphs();
+  use_device_lengths(true);
 
   StepRecord* rec = nullptr;
   if (attn_.measure_recall || attn_.record_selection) {
@@ -542,15 +554,22 @@ int32_t CudaEngine::decode(int32_t token, float* logits) {
     if (attn_.record_selection) rec->selected.assign(size_t(L) * H, {});
   }
 
+  const int n = pos + 1;
+  const bool whole = use_graphs_ && !rec && replay_.empty();
+  if (whole && (!graph_ || graph_sparse_ != layers_.back()->sparse(n))) capture_step(n);
   ADAMAS_CUDA_CHECK(cudaEventRecord(ev_start_, stream_));
   if (device_token_ != token || device_pos_ != pos) {
     pinned_[0] = token;
-    pinned_[1] = pos;
+    pinned_[1] = n;
     ADAMAS_CUDA_CHECK(cudaMemcpyAsync(state_.get(), pinned_, 2 * sizeof(int32_t), cudaMemcpyHostToDevice, stream_));
   }
   device_token_ = device_pos_ = -1;  // unknown until the step has run
+  decoded_ = true;
   try {
-    run_step(pos + 1, rec);
+    if (whole)
+      ADAMAS_CUDA_CHECK(cudaGraphLaunch(graph_, stream_));
+    else
+      run_step(n, rec);
   } catch (...) {
     layers_stale_ = true;  // some layers may have appended the new position: rebuild from the cache
     throw;
