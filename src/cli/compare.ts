@@ -22,6 +22,7 @@ interface CompareFlags {
   markdown?: string;
   json: boolean;
   changed: boolean;
+  allowMixedDevices: boolean;
 }
 
 function probability(value: string): number {
@@ -73,12 +74,26 @@ export function collectComparison(baselinePath: string, currentPath: string, fla
     );
 
   const warnings = [...result.warnings];
-  const devB = baseline.meta?.device?.names?.join(', ');
-  const devC = current.meta?.device?.names?.join(', ');
-  if (devB && devC && devB !== devC && result.comparisons.some((c) => c.kind === 'timing'))
-    warnings.push(`timings come from different devices (baseline: ${devB}; current: ${devC}); consider --only accuracy`);
+  const mixed = mixedHardware(baseline.meta?.device?.hardware, current.meta?.device?.hardware);
+  if (mixed && result.comparisons.some((c) => c.kind === 'timing')) {
+    if (!flags.allowMixedDevices)
+      throw new UsageError(`timings come from ${mixed}: they do not compare`,
+        'compare accuracy only (--only accuracy), or pass --allow-mixed-devices to compare the timings anyway');
+    warnings.push(`timings come from ${mixed}`);
+  }
   if (current.failedJobs) warnings.push(`${current.failedJobs} job(s) of the current run failed; their measurements are left out (missing where the baseline has them)`);
   return { result, config, configSource, baseline, current, warnings };
+}
+
+/** Why the hardware of two runs (each a list, one entry per worker) makes their timings
+ *  incomparable: different kinds between the runs or within one; undefined when it does not. */
+export function mixedHardware(baseline: string[] | undefined, current: string[] | undefined): string | undefined {
+  const kinds = (list: string[] | undefined) => [...new Set(list ?? [])].sort();
+  const b = kinds(baseline), c = kinds(current);
+  if (b.length > 1) return `several kinds of device in the baseline (${b.join(', ')})`;
+  if (c.length > 1) return `several kinds of device in the current run (${c.join(', ')})`;
+  if (b.length === 1 && c.length === 1 && b[0] !== c[0]) return `different devices (baseline: ${b[0]}; current: ${c[0]})`;
+  return undefined;
 }
 
 function writeOutput(path: string, text: string): void {
@@ -103,7 +118,8 @@ export function compareCommand(): Command {
     .option('--csv <file>', 'write every comparison as CSV')
     .option('--markdown <file>', 'write the Markdown table to a file as well')
     .option('--json', 'print the comparison as JSON instead of Markdown', false)
-    .option('--changed', 'print only measurements whose verdict is not "same"', false);
+    .option('--changed', 'print only measurements whose verdict is not "same"', false)
+    .option('--allow-mixed-devices', 'compare timings measured on different kinds of device (refused otherwise)', false);
   cmd.addHelpText('after', `
 Verdicts: regression, improvement, same, noise (a large change the samples cannot confirm),
 missing (in the baseline only; fails unless the config says "missing": "info"), new.
