@@ -22,11 +22,11 @@ export function kvBytesPerPosition(s: KvShape, elementBytes = kvElementBytes): n
 }
 
 /** Weight elements a decode step reads: every layer's matrices and norms, the final norm and the
- *  LM head (the embedding table only for its one row, unless it is the LM head too). */
+ *  LM head (the embedding table's one row of the token is left out, as the PyTorch peer does). */
 export function decodeWeightElements(c: ModelConfig): number {
   const d = c.dModel, qd = c.nHeads * c.headDim, kvd = c.nKvHeads * c.headDim, ff = c.dFf;
   const perLayer = 2 * d + 2 * d * qd + 2 * d * kvd + 3 * d * ff;
-  return c.nLayers * perLayer + d + c.vocabSize * d + (c.tiedEmbeddings ? 0 : d);
+  return c.nLayers * perLayer + d + c.vocabSize * d;
 }
 
 /** Device memory a job of `tokens` positions needs: its weights and its KV cache. */

@@ -57,7 +57,9 @@ export function randomPrompt(model: Pick<LoadedModel, 'synthetic' | 'tokenizer' 
   return prompt;
 }
 
-async function runOurs(job: Job, ctx: RunContext): Promise<Measurement[]> {
+/** One job of ours: the prefill, then the timed steps; `copyBandwidth` gives the GPU's copy
+ *  bandwidth (GB/s) for the floor. */
+export async function runEngineJob(job: Job, ctx: RunContext, copyBandwidth: () => Promise<number> = cudaCopyBandwidthGBs): Promise<Measurement[]> {
   const { engine } = ctx.model;
   const prompt = randomPrompt(ctx.model, job.contextLen, caseRng(job.seed, 'e2e', job.contextLen));
   const warmup = Number(job.params.warmup);
@@ -70,7 +72,7 @@ async function runOurs(job: Job, ctx: RunContext): Promise<Measurement[]> {
   if (ctx.device !== 'cuda' || timedDevice.length === 0 || !timedDevice.every(Number.isFinite))
     return timingMeasurements({ tokens: job.contextLen, seconds: prefix.seconds, reused: prefix.reused }, stepMs.slice(warmup));
 
-  const copyGBs = await cudaCopyBandwidthGBs();
+  const copyGBs = await copyBandwidth();
   ctx.recordFacts({ copyBandwidthGBs: copyGBs, engine: `${engine.backend}: ${engine.deviceName}` });
   const rows = [
     ...(prefix.reused ? [] : prefillRows(job.contextLen, prefix.seconds, 'wall clock of the prefill call')),
@@ -144,6 +146,6 @@ export const e2eTask: TaskModule<E2eOptions> = {
   async run(job: Job, ctx: RunContext): Promise<Measurement[]> {
     if (job.peer === 'torch') return runTorchPeer(job, ctx);
     if (job.peer !== undefined) throw new Error(`e2e has no peer '${job.peer}'`);
-    return runOurs(job, ctx);
+    return runEngineJob(job, ctx);
   },
 };
