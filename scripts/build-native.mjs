@@ -2,7 +2,7 @@
 // Builds the native addon and the native test program with cmake-js into build/.
 // Environment: ADAMAS_CUDA=auto|on|off (default auto: CUDA sources are compiled when nvcc is found),
 // ADAMAS_CPU_ARCH (value for -march; default x86-64-v3 on CPUs with AVX2 and FMA, else the
-// compiler default), ADAMAS_CUDA_ARCHITECTURES (default "80;90"), ADAMAS_CUBLAS_ROOT (a cuBLAS outside
+// compiler default), ADAMAS_CUDA_ARCHITECTURES (default "80;86;89;90"), ADAMAS_CUBLAS_ROOT (a cuBLAS outside
 // the toolkit for the CUDA engine: the directory holding include/cublasLt.h and lib/libcublasLt.so*),
 // ADAMAS_BUILD_TYPE (Release|Debug|RelWithDebInfo).
 import { spawnSync } from 'node:child_process';

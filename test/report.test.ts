@@ -89,7 +89,8 @@ describe('figures', () => {
     const plan = planFigures(loadInput(runDir).rows);
     const ids = plan.figures.map((f) => f.id).sort();
     expect(ids).toEqual(['accuracy-passkey', 'kernel-latency', 'passkey-heatmap', 'perplexity-pg19', 'speedup-e2e', 'speedup-kernels']);
-    expect(plan.skipped.map((s) => s.id)).toEqual([]);
+    // the fixture has no peers
+    expect(plan.skipped.map((s) => s.id)).toEqual(['peers-kernels', 'peers-e2e']);
   });
 
   it('skips figures without data and says why', () => {
@@ -97,7 +98,8 @@ describe('figures', () => {
     const plan = planFigures(rows);
     expect(plan.figures.map((f) => f.id)).toEqual(['perplexity-pg19']);
     const skipped = Object.fromEntries(plan.skipped.map((s) => [s.id, s.reason]));
-    expect(Object.keys(skipped).sort()).toEqual(['accuracy', 'kernel-latency', 'passkey-heatmap', 'speedup-e2e', 'speedup-kernels']);
+    expect(Object.keys(skipped).sort()).toEqual(['accuracy', 'kernel-latency', 'passkey-heatmap', 'peers-e2e', 'peers-kernels', 'speedup-e2e', 'speedup-kernels']);
+    expect(skipped['peers-kernels']).toBe('no rows of a peer (--peers)');
     expect(skipped['passkey-heatmap']).toMatch(/passkey/);
   });
 

@@ -1,7 +1,7 @@
 // The scheduler with real worker processes (dist/worker/main.js) running the fake task registry:
 // results come back, prefix groups stay on one worker, a worker that dies fails only its job and
 // a new worker goes on, a worker that cannot start stops the run with its reason.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -149,5 +149,66 @@ describe('scheduler with real workers', () => {
     expect(result.interrupted).toBe(true);
     expect(outcomes).toHaveLength(2);
     expect(Date.now() - t0).toBeLessThan(jobs.length * 400);
+  });
+});
+
+// A stand-in for the worker (the protocol only): it says whether it was started to load its model,
+// and ends itself after a job it fails with a CUDA error, as worker/main.ts does on a GPU.
+const fakeWorker = `
+const rl = require('node:readline').createInterface({ input: process.stdin });
+let load = null;
+const send = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
+rl.on('line', (line) => {
+  const msg = JSON.parse(line);
+  if (msg.type === 'init') { load = msg.loadModel; send({ type: 'ready', backend: 'cuda', device: 'fake' }); }
+  else if (msg.type === 'job') {
+    if (msg.job.params.fail === 'cuda') {
+      send({ type: 'failed', jobId: msg.job.id, error: 'decode.cu:120: cudaLaunchKernel failed: cudaErrorIllegalAddress', code: 'ERR_NATIVE', seconds: 0, restart: true });
+      process.exit(0);
+    }
+    send({ type: 'result', result: { jobId: msg.job.id, seconds: 0, measurements: [{ metric: 'm', value: 1, unit: '', n: 1, detail: 'pid=' + process.pid + ';load=' + load }] } });
+  } else if (msg.type === 'shutdown') process.exit(0);
+});
+`;
+
+describe('scheduler and the GPU workers', () => {
+  const script = join(mkdtempSync(join(tmpdir(), 'fake-worker-')), 'worker.cjs');
+  const job = (i: number, extra: Partial<Job> = {}): Job => ({
+    id: `j${i}`, suite: 's', task: 'kernels', dataset: '', model: 'synthetic:llama2-7b', method: plan(suite)[0].method, contextLen: 1024,
+    params: {}, prefixKey: '', seed: 1, ...extra,
+  });
+  const detailOf = (o: JobOutcome) => (o.status === 'ok' ? o.result.measurements[0].detail ?? '' : '');
+
+  async function run(jobs: Job[], loadsModel?: (job: Job) => boolean) {
+    writeFileSync(script, fakeWorker);
+    const outcomes: JobOutcome[] = [];
+    const logs: string[] = [];
+    const result = await runScheduler({
+      jobs, slots: [{ slot: 0, device: 'cuda', name: 'cuda:0', hardware: 'fake', env: {} }], init: { loadModel: true },
+      logDir: mkdtempSync(join(tmpdir(), 'sched-')), command: { file: process.execPath, args: [script] },
+      events: { onOutcome: (o) => outcomes.push(o), onLog: (m) => logs.push(m) }, ...(loadsModel && { loadsModel }),
+    });
+    return { result, outcomes, logs };
+  }
+
+  it('a worker that ends itself after a CUDA error is replaced; its job alone failed', async () => {
+    const { result, outcomes, logs } = await run([job(1), job(2, { params: { fail: 'cuda' } }), job(3)]);
+    expect(outcomes.map((o) => [o.job.id, o.status])).toEqual([['j1', 'ok'], ['j2', 'failed'], ['j3', 'ok']]);
+    const failed = outcomes[1];
+    expect(failed).toMatchObject({ status: 'failed', code: 'ERR_NATIVE', crashed: false });
+    expect(result.workersStarted).toBe(2);
+    expect(detailOf(outcomes[0])).not.toBe(detailOf(outcomes[2]));
+    expect(logs.some((l) => /worker 1 \(cuda:0\) ends after the error of j2; starting a new one/.test(l))).toBe(true);
+  });
+
+  it('the peers\' jobs get a worker that loads no model, kept apart from ours', async () => {
+    const jobs = [job(1), job(2, { peer: 'torch' }), job(3), job(4, { peer: 'torch' })];
+    const { result, outcomes } = await run(jobs, (j) => j.peer === undefined);
+    expect(outcomes.every((o) => o.status === 'ok')).toBe(true);
+    const load = Object.fromEntries(outcomes.map((o) => [o.job.id, /load=(\w+)/.exec(detailOf(o))![1]]));
+    expect(load).toEqual({ j1: 'true', j2: 'false', j3: 'true', j4: 'false' });
+    // ours together, then the peers: one worker each
+    expect(result.workersStarted).toBe(2);
+    expect(outcomes.map((o) => o.job.id)).toEqual(['j1', 'j3', 'j2', 'j4']);
   });
 });

@@ -24,7 +24,8 @@ export interface DoctorReport {
     /** Why no device is visible, as the CUDA runtime says. */
     error?: string;
     devices: { index: number; name: string; memoryGB: number; peakBandwidthGBs: number; computeCapability: string }[];
-    engine: { available: boolean; reason?: string };
+    /** built: the CUDA model engine is in the addon (it needs cuBLAS); available: it can run here. */
+    engine: { built: boolean; available: boolean; reason?: string };
   };
   /** What --device auto runs on here. */
   autoDevice: 'cpu' | 'cuda';
@@ -64,7 +65,7 @@ export async function collectDoctor(registry: TaskRegistry, cache?: string): Pro
     node: process.version,
     npm,
     package: packageInfo(),
-    addon: { found: info !== undefined, ...(addonError && { error: addonError }), ...(info && { buildInfo: info }), engineBackends: [...engineBackends] },
+    addon: { found: info !== undefined, ...(addonError && { error: addonError }), ...(info && { buildInfo: info }), engineBackends: engineBackends(info) },
     cpu: cpuName(),
     cuda: {
       built: info?.cuda.built ?? false,
@@ -74,7 +75,7 @@ export async function collectDoctor(registry: TaskRegistry, cache?: string): Pro
       devices: (info?.cuda.devices ?? []).map((d) => ({
         index: d.index, name: d.name, memoryGB: d.totalMemory / 2 ** 30, peakBandwidthGBs: d.peakBandwidthGBs, computeCapability: d.computeCapability,
       })),
-      engine: { available: status.available, ...(status.reason && { reason: status.reason }) },
+      engine: { built: info?.cuda.engine === true, available: status.available, ...(status.reason && { reason: status.reason }) },
     },
     autoDevice: resolveDevice('auto', info),
     models,
@@ -110,7 +111,7 @@ export function printDoctor(r: DoctorReport, out: NodeJS.WritableStream = proces
       ? `built${r.cuda.runtimeVersion ? ` (runtime ${r.cuda.runtimeVersion})` : ''}; driver ${r.cuda.driverVersion ?? 'none'}; ${r.cuda.devices.length} device(s)${r.cuda.error ? ` (${r.cuda.error})` : ''}`
       : 'not built into the addon'],
     ...r.cuda.devices.map((d): [string, string] => [`  cuda:${d.index}`, `${d.name}, ${d.memoryGB.toFixed(1)} GiB, ${d.peakBandwidthGBs.toFixed(0)} GB/s peak, sm_${d.computeCapability.replace('.', '')}`]),
-    ['cuda engine', r.cuda.engine.available ? 'available' : `unavailable: ${r.cuda.engine.reason}`],
+    ['cuda engine', r.cuda.engine.available ? 'built (cuBLAS), available' : `${r.cuda.engine.built ? 'built (cuBLAS)' : 'not built'}; unavailable: ${r.cuda.engine.reason}`],
     ['--device auto', r.autoDevice],
     ['model cache', r.models.cacheDir],
     ...r.models.models.map((m): [string, string] => [`  ${m.name}`,

@@ -8,6 +8,7 @@ import { generateGreedy } from '../model/greedy.js';
 import { resolveModel } from '../model/catalog.js';
 import { engineRefusals, modelFacts } from '../model/model-facts.js';
 import { chatPrompt, loadModel } from '../model/model.js';
+import { isSyntheticModel, syntheticRefusal } from '../model/synthetic.js';
 import { createTextStream } from '../model/tokenizer.js';
 import { loadAddon, readGgufMetadata, type BuildInfo } from '../native/addon.js';
 import { resolveDevice, type DeviceRequest } from '../runner/device.js';
@@ -49,14 +50,15 @@ Examples:
       throw new UsageError(`--method ${flags.method} needs --budget <n>`);
     const spec = makeSpec(flags.method, flags.budget, knobsFrom(flags));
     // the device, the knobs and the model are checked before the model is loaded
-    resolveDevice(flags.device, buildInfo(), { needsEngine: true });
+    const device = resolveDevice(flags.device, buildInfo(), { needsEngine: true });
+    if (isSyntheticModel(flags.model)) throw new UsageError(`--model ${flags.model}: generate ${syntheticRefusal(flags.model)}`);
     const { path } = await resolveModel(flags.model, { cache: flags.cacheDir });
     const facts = modelFacts(readGgufMetadata(path));
     const refusals = engineRefusals(facts);
     if (refusals.length) throw new UsageError(`${path} cannot be loaded by the engine: ${refusals.join('; ')}`);
     const broken = specProblems(spec, facts);
     if (broken.length) throw new UsageError(broken.map((p) => `'${methodLabel(spec)}' ${p}`).join('\n'));
-    const model = await loadModel(flags.model, { cache: flags.cacheDir, threads: flags.threads });
+    const model = await loadModel(flags.model, { cache: flags.cacheDir, threads: flags.threads, device });
     model.engine.setAttention(toNativeOptions(spec));
 
     const text = flags.chat ? chatPrompt(model, flags.prompt) : flags.prompt;
@@ -76,6 +78,7 @@ Examples:
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({
         model: model.resolved.path,
+        device: `${model.engine.backend}: ${model.engine.deviceName}`,
         method: methodLabel(spec),
         promptTokens: prompt.length,
         tokens: result.tokens,
@@ -88,7 +91,7 @@ Examples:
     }
     process.stdout.write(`${stream.flush()}\n`);
     process.stderr.write(
-      `\n[${methodLabel(spec)}] prefill ${result.prefillTokens} tokens in ${result.prefillSeconds.toFixed(2)} s ` +
+      `\n[${methodLabel(spec)}, ${model.engine.backend}] prefill ${result.prefillTokens} tokens in ${result.prefillSeconds.toFixed(2)} s ` +
         `(${prefillRate.toFixed(1)} tok/s); decode ${result.decodeSteps} tokens in ${result.decodeSeconds.toFixed(2)} s ` +
         `(${decodeRate.toFixed(1)} tok/s); model load ${model.loadSeconds.toFixed(1)} s\n`,
     );

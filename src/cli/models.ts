@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { cacheDir, cachedState, describeCachedState, fetchModel, findRegistryModel, modelsDir, registry, resolveModel, type CachedState } from '../model/catalog.js';
 import { engineRefusals, modelFacts } from '../model/model-facts.js';
+import { syntheticModels } from '../model/synthetic.js';
 import { readGgufMetadata } from '../native/addon.js';
 
 interface CacheFlags {
@@ -23,6 +24,17 @@ export interface ModelListing {
     problem?: string;
   }[];
   otherFiles: { path: string; bytes: number }[];
+  /** The synthetic presets (random weights of a real shape, made by the engine; for e2e and kernels). */
+  synthetic: { name: string; layers: number; heads: number; kvHeads: number; headDim: number; parameters: number }[];
+}
+
+function syntheticListing(): ModelListing['synthetic'] {
+  try {
+    return syntheticModels().map((m) => ({ name: m.name, layers: m.config.nLayers, heads: m.config.nHeads, kvHeads: m.config.nKvHeads,
+      headDim: m.config.headDim, parameters: m.parameters }));
+  } catch {
+    return []; // no addon: doctor says so
+  }
 }
 
 /** The registry and what the cache holds of it; a cached file is hashed (once, then remembered). */
@@ -44,6 +56,7 @@ export async function collectModels(cache?: string): Promise<ModelListing> {
       };
     })),
     otherFiles,
+    synthetic: syntheticListing(),
   };
 }
 
@@ -53,6 +66,9 @@ function printModels(l: ModelListing): void {
     console.log(`${m.cached ? '*' : ' '} ${m.name}${m.name === registry[0]?.name ? ' (default)' : ''}  ${(m.bytes / 1e6).toFixed(1)} MB  ` +
       `${m.cached ? m.path : m.problem ? `${m.problem}: adamas-bench models fetch replaces it` : 'not cached: adamas-bench models fetch'}\n    ${m.description}`);
   for (const f of l.otherFiles) console.log(`  ${f.path}  ${(f.bytes / 1e6).toFixed(1)} MB`);
+  if (l.synthetic.length) console.log('synthetic models (seeded random weights of a real shape, no file; for e2e and kernels):');
+  for (const m of l.synthetic)
+    console.log(`  ${m.name}  ${m.layers} layers, ${m.heads}/${m.kvHeads} heads x ${m.headDim}, ${(m.parameters / 1e9).toFixed(2)}B parameters`);
 }
 
 export function modelsCommand(): Command {

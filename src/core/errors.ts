@@ -32,9 +32,15 @@ export function isPermanentFailure(code: string | undefined): boolean {
   return code !== undefined && (code === usageErrorCode || nativeUsageCodes.has(code));
 }
 
-/** The code to report for an error thrown inside a job: its own, or ERR_USAGE for bad input. */
+/** The code of a job that ran out of device memory: the job's size, not bad input (another GPU, or
+ *  the same one with less else on it, may run it; a resume retries it). */
+export const deviceMemoryCode = 'ERR_DEVICE_MEMORY';
+
+/** The code to report for an error thrown inside a job: its own (ERR_DEVICE_MEMORY for the
+ *  engine's "out of device memory" refusal), or ERR_USAGE for bad input. */
 export function failureCodeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown })?.code;
+  if (code === 'ERR_INVALID_OPTION' && /^out of device memory\b/.test((err as Error).message ?? '')) return deviceMemoryCode;
   if (typeof code === 'string') return code;
   return err instanceof HarnessError && err.exitCode === 2 ? usageErrorCode : undefined;
 }

@@ -37,6 +37,12 @@ export interface Job {
   prefixKey: string;
   /** Seed for everything random in the case (keys, sample choice, synthetic data). */
   seed: number;
+  /**
+   * Set when the job times another implementation beside the engine (scripts/peers, `--peers`):
+   * its name ('torch', 'sdpa', 'flashinfer'). Its method is full attention, what the peer
+   * computes; its rows' method and label are 'peer:<name>'.
+   */
+  peer?: string;
 }
 
 /** One measured number of a job. The runner adds the job's identifying columns. */
@@ -77,8 +83,18 @@ export function sha256Hex(text: string): string {
 /** First 16 hex digits of the sha256 of the job's defining fields: the same job has the same id
  *  on any machine (resume, shards and merge rely on that). */
 export function jobId(job: Omit<Job, 'id' | 'prefixKey'>): string {
-  const { suite, task, dataset, model, method, contextLen, depth, params, seed } = job;
-  return sha256Hex(canonicalJson({ suite, task, dataset, model, method, contextLen, depth, params, seed })).slice(0, 16);
+  const { suite, task, dataset, model, method, contextLen, depth, params, seed, peer } = job;
+  return sha256Hex(canonicalJson({ suite, task, dataset, model, method, contextLen, depth, params, seed, peer })).slice(0, 16);
+}
+
+/** The method column of a job's rows: its method, or 'peer:<name>' for a peer's job. */
+export function jobMethod(job: Pick<Job, 'method' | 'peer'>): string {
+  return job.peer !== undefined ? `peer:${job.peer}` : job.method.method;
+}
+
+/** The label column of a job's rows: the method label, or 'peer:<name>' for a peer's job. */
+export function jobMethodLabel(job: Pick<Job, 'method' | 'peer'>): string {
+  return job.peer !== undefined ? `peer:${job.peer}` : methodLabel(job.method);
 }
 
 /** Job parameters as "k=v;k=v", sorted by key (the `case` column). */
@@ -88,8 +104,8 @@ export function caseString(params: CaseParams): string {
 
 /** A job's name in progress lines and the journal, built from its fields:
  *  "passkey adamas@64 len=1024 depth=50 trial=0". */
-export function jobLabel(job: Pick<Job, 'task' | 'dataset' | 'method' | 'contextLen' | 'depth' | 'params'>): string {
-  const parts = [job.dataset ? `${job.task}/${job.dataset}` : job.task, methodLabel(job.method), `len=${job.contextLen}`];
+export function jobLabel(job: Pick<Job, 'task' | 'dataset' | 'method' | 'contextLen' | 'depth' | 'params' | 'peer'>): string {
+  const parts = [job.dataset ? `${job.task}/${job.dataset}` : job.task, jobMethodLabel(job), `len=${job.contextLen}`];
   if (job.depth !== undefined) parts.push(`depth=${job.depth}`);
   const extra = caseString(job.params);
   if (extra && extra.length <= 40) parts.push(extra);

@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { HarnessError, UsageError } from '../core/errors.js';
 import { makeDirectory } from '../core/files.js';
 import { fileDigest, sha256File } from './digest.js';
+import { isSyntheticModel } from './synthetic.js';
 
 export interface RegistryModel {
   name: string;
@@ -147,6 +148,8 @@ export interface ResolvedModel {
 /** A registry name (fetched on first use, fetched again when the cached file is corrupt) or a path
  *  to a GGUF file. */
 export async function resolveModel(spec: string, opts: { cache?: string; log?: (msg: string) => void } = {}): Promise<ResolvedModel> {
+  if (isSyntheticModel(spec))
+    throw new UsageError(`'${spec}' is a synthetic model: the engine makes its random weights, there is no file to read`);
   const entry = findRegistryModel(spec);
   if (entry) return { spec, path: await fetchModel(entry, opts), registryName: entry.name };
   const path = resolve(spec);

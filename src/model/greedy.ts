@@ -30,16 +30,22 @@ export interface GreedyResult {
   /** Milliseconds of every decode step: the tail's, then the new tokens' but the last (whose
    *  successor is not asked for). */
   stepMs: number[];
+  /** The device's own time of each of those steps (the engine's lastDecodeMs: CUDA events around
+   *  the replayed step); NaN where the engine has none (the CPU). */
+  deviceMs: number[];
 }
 
 /** Greedy decoding from `logits`, the engine's output at the last token it holds. */
 export async function greedyDecode(engine: NativeEngine, logits: Float32Array, opts: GreedyOptions): Promise<GreedyResult> {
   const stepMs: number[] = [];
+  const deviceMs: number[] = [];
   let next = argmax(logits);
   const step = async (id: number) => {
     const t0 = performance.now();
     next = (await engine.decode(id)).token;
     stepMs.push(performance.now() - t0);
+    const device = engine.lastDecodeMs;
+    deviceMs.push(typeof device === 'number' ? device : Number.NaN);
   };
   for (const id of opts.tail ?? []) await step(id);
   const stop = new Set(opts.stopIds ?? []);
@@ -55,7 +61,7 @@ export async function greedyDecode(engine: NativeEngine, logits: Float32Array, o
     if (tokens.length === opts.maxNewTokens) break;
     await step(next);
   }
-  return { tokens, stopped, stepMs };
+  return { tokens, stopped, stepMs, deviceMs };
 }
 
 export interface GenerateOptions {

@@ -1,14 +1,20 @@
-// A loaded model: the native engine plus the tokenizer and chat template from the same file.
+// A loaded model: the native engine (on the CPU or the GPU) plus the tokenizer and chat template
+// from the same file. A synthetic model is an engine alone: it has no file and no tokenizer.
 import { basename } from 'node:path';
 import { loadAddon, type ModelConfig, type NativeEngine } from '../native/addon.js';
 import { chatTemplateFromMetadata, renderChat } from './chat.js';
 import { resolveModel, type ResolvedModel } from './catalog.js';
+import { isSyntheticModel, syntheticModel, syntheticRefusal } from './synthetic.js';
 import { Tokenizer } from './tokenizer.js';
 
 export interface LoadedModel {
+  /** For a synthetic model, path is its name. */
   resolved: ResolvedModel;
   engine: NativeEngine;
+  /** The file's tokenizer; reading it on a synthetic model throws, naming the model. */
   tokenizer: Tokenizer;
+  /** Seeded random weights of a preset's shape (no file, no tokenizer). */
+  synthetic: boolean;
   chatTemplate?: string;
   config: ModelConfig;
   loadSeconds: number;
@@ -17,20 +23,39 @@ export interface LoadedModel {
 export interface LoadOptions {
   cache?: string;
   threads?: number;
+  /** Where the engine runs ['cpu']. */
+  device?: 'cpu' | 'cuda';
 }
 
 export async function loadModel(spec: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const addon = loadAddon();
+  const engineOptions = { ...(opts.threads !== undefined && { threads: opts.threads }), device: opts.device ?? 'cpu' };
+  if (isSyntheticModel(spec)) {
+    syntheticModel(spec);
+    const t0 = performance.now();
+    const engine = new addon.Engine(spec, engineOptions);
+    return {
+      resolved: { spec, path: spec },
+      engine,
+      get tokenizer(): Tokenizer {
+        throw new Error(`this task ${syntheticRefusal(spec)}`);
+      },
+      synthetic: true,
+      config: engine.config,
+      loadSeconds: (performance.now() - t0) / 1000,
+    };
+  }
   const resolved = await resolveModel(spec, { cache: opts.cache });
   const t0 = performance.now();
-  const addon = loadAddon();
   const { metadata } = addon.readGguf(resolved.path);
   const source = basename(resolved.path);
   const tokenizer = new Tokenizer(metadata, { source });
-  const engine = new addon.Engine(resolved.path, { threads: opts.threads });
+  const engine = new addon.Engine(resolved.path, engineOptions);
   return {
     resolved,
     engine,
     tokenizer,
+    synthetic: false,
     chatTemplate: chatTemplateFromMetadata(metadata, source),
     config: engine.config,
     loadSeconds: (performance.now() - t0) / 1000,

@@ -123,8 +123,27 @@ export interface BuildInfo {
   cxxStandard: number;
   threads: number;
   simd: string;
+  /** Backends of the kernels: 'cpu', and 'cuda' when the CUDA kernels are built. */
   backends: string[];
-  cuda: { built: boolean; driverVersion: number; runtimeVersion: number; error?: string; devices: CudaDeviceInfo[] };
+  cuda: {
+    /** The CUDA kernels are built. */
+    built: boolean;
+    /** The CUDA model engine is built too (it needs cuBLAS; builds before it lack the key). */
+    engine?: boolean;
+    driverVersion: number;
+    runtimeVersion: number;
+    error?: string;
+    devices: CudaDeviceInfo[];
+  };
+}
+
+/** A preset of native/src/model/synthetic.h: a real model's shape with seeded random weights. */
+export interface SyntheticModelInfo {
+  /** 'synthetic:<preset>' */
+  name: string;
+  config: ModelConfig;
+  /** Parameters of the weights (every tensor, the embedding table included). */
+  parameters: number;
 }
 
 /** One layer's decode step to time (native bench/attention_bench.h): the method as the engine
@@ -147,9 +166,28 @@ export interface BenchAttentionOptions extends NativeAttentionOptions {
   /** also time full attention at the same shape [true] */
   measureFull?: boolean;
   seed?: number;
+  /** sequences stepped together (CUDA; the CPU times one) [1, or seqLens' count] */
+  sequences?: number;
+  /** their lengths [kvLen each] */
+  seqLens?: number[];
 }
 
 type BenchPhase = 'estimate' | 'topk' | 'attention' | 'total' | 'full';
+
+/** SM and memory clocks sampled through NVML while a case ran (CUDA). */
+export interface BenchClocks {
+  /** NVML was loaded and answered for the device. */
+  available: boolean;
+  samples: number;
+  smMinMHz: number;
+  smMaxMHz: number;
+  memMinMHz: number;
+  memMaxMHz: number;
+  /** A sample of the SM clock below 90% of the highest one of the case. */
+  throttled: boolean;
+  /** Why the clocks are unavailable, when they are. */
+  note: string;
+}
 
 /** Cold samples in microseconds per phase (empty when the phase did not run); bytes each phase must move. */
 export type BenchAttentionResult = Record<BenchPhase, number[]> & {
@@ -163,6 +201,14 @@ export type BenchAttentionResult = Record<BenchPhase, number[]> & {
   backend: 'cpu' | 'cuda';
   /** false when kv_len <= budget or the method is full: only dense attention was timed */
   sparse: boolean;
+  /** The lengths of the sequences stepped together. */
+  seqLens: number[];
+  /** The driver's version string (NVML), else the CUDA driver API version; '' on the CPU. */
+  driver: string;
+  driverVersion: number;
+  runtimeVersion: number;
+  l2Bytes: number;
+  clocks: BenchClocks;
 };
 
 export interface NativeAddon {
@@ -171,6 +217,8 @@ export interface NativeAddon {
   benchAttention(options: BenchAttentionOptions): Promise<BenchAttentionResult>;
   /** model: a GGUF file's path, or 'synthetic:<preset>' */
   Engine: new (model: string, options?: NativeEngineOptions) => NativeEngine;
+  /** The synthetic presets, for planning without an engine. */
+  syntheticModels(): SyntheticModelInfo[];
 }
 
 /** Error thrown by the addon; `code` says which kind (ERR_INVALID_OPTION, ERR_GGUF, ...). */

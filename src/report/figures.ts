@@ -321,9 +321,39 @@ function kernelLatency(aggs: Aggregate[], metric: string): Figure {
 }
 
 /** What tells measurements of one method and length apart: the data set (a kernel shape, a
- *  LongBench task), else the case parameters. */
+ *  LongBench task) with the batch of sequences when there are several, else the case parameters. */
 function variantOf(a: { dataset: string; case: string }): string {
-  return a.dataset || a.case;
+  const batch = a.case.split(';').find((kv) => kv.startsWith('batch=') && kv !== 'batch=1');
+  return a.dataset ? (batch ? `${a.dataset} ${batch}` : a.dataset) : a.case;
+}
+
+// ---- our full attention beside the peers -------------------------------------------------------
+
+/** The peers' latency against the context length beside our full attention, one panel per shape
+ *  (and batch) or case: the same cases timed in the same run by other implementations. */
+function vsPeers(id: string, title: string, aggs: Aggregate[], seriesDomain: string[]): Figure | string {
+  const shown = aggs.filter((a) => a.contextLen !== null && (a.series === 'full' || a.method.startsWith('peer:')));
+  if (!shown.some((a) => a.method.startsWith('peer:'))) return 'no rows of a peer (--peers)';
+  const points = shown.map((a) => ({ series: a.series, label: a.label, variant: variantOf(a), context: a.contextLen, value: centre(a), n: a.samples.length }));
+  const contexts = uniqueSorted(points.map((p) => p.context!), byNumber);
+  const variants = uniqueSorted(points.map((p) => p.variant));
+  const info = metricInfo(shown[0].metric, shown[0].unit);
+  const yTitle = `${(info?.title ?? shown[0].metric).split(' · ')[0]}, median`;
+  const description = `${yTitle} of our full attention and of each peer (timed in the same run, at the same cases) against the context length.`;
+  const inner = {
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: log2Axis('context', contextTitle, contexts),
+      y: { field: 'value', type: 'quantitative', title: yTitle, scale: { type: 'log' } },
+      color: colorFor(seriesDomain, points.map((p) => p.series), 'Implementation'),
+      tooltip: [
+        { field: 'label', title: 'Implementation' }, { field: 'variant', title: 'Case' }, { field: 'context', title: 'Context' },
+        { field: 'value', title: yTitle, format: '.4g' }, { field: 'n', title: 'Samples' },
+      ],
+    },
+  };
+  const facet = variants.length > 1 ? { field: 'variant', title: 'Shape / case', sort: variants, columns: 3 } : null;
+  return { id, title, description, spec: facetted({ title, description, data: points }, inner, facet) };
 }
 
 // ---- speedup against full attention -----------------------------------------------------------
@@ -447,6 +477,17 @@ export function planFigures(rows: readonly ResultRow[], opts: FigureOptions = {}
     : 'no kernel latency rows';
   if (typeof kernelFig === 'string') skipped.push({ id: 'speedup-kernels', title: 'Kernel speedup', reason: kernelFig });
   else figures.push(kernelFig);
+
+  // our full attention beside the peers timed in the same run
+  const peerFigures: [string, string, Aggregate[]][] = [
+    ['peers-kernels', 'Decode attention: ours beside the peers', all.filter((a) => a.task === 'kernels' && a.metric === primaryMetric.kernels)],
+    ['peers-e2e', 'End-to-end decode: ours beside the peers', all.filter((a) => a.task === 'e2e' && a.metric === 'decode_ms_per_token')],
+  ];
+  for (const [id, title, aggs] of peerFigures) {
+    const fig = vsPeers(id, title, aggs, seriesDomain);
+    if (typeof fig === 'string') skipped.push({ id, title, reason: fig });
+    else figures.push(fig);
+  }
 
   return { figures, skipped };
 }

@@ -1,7 +1,7 @@
 // The plan as --dry-run prints it: per task, the job counts by method and context length, the
 // 95% interval a cell of the summary can expect from its planned cases, and the plan's size and
 // estimated time.
-import type { Job, Shard } from '../core/job.js';
+import { jobMethodLabel, type Job, type Shard } from '../core/job.js';
 import { methodLabel, methodNames } from '../methods/spec.js';
 import { metricInfo, primaryMetric } from '../stats/metrics.js';
 import { expectedWilsonHalfWidth } from '../stats/planning.js';
@@ -26,7 +26,9 @@ export function formatDuration(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
+/** Our methods in the method table's order, then the peers. */
 function methodRank(job: Job): [number, string, number] {
+  if (job.peer !== undefined) return [methodNames.length, jobMethodLabel(job), 0];
   return [(methodNames as readonly string[]).indexOf(job.method.method), methodLabel({ ...job.method, budget: undefined }), job.method.budget ?? 0];
 }
 
@@ -50,7 +52,7 @@ export function plannedIntervalLine(task: string, jobs: readonly Job[]): string 
   const byDataset = new Set(jobs.map((j) => j.dataset)).size > 1;
   const perCell = new Map<string, number>();
   for (const j of jobs) {
-    const cell = `${methodLabel(j.method)}\u241f${j.contextLen}\u241f${j.dataset}`;
+    const cell = `${jobMethodLabel(j)}\u241f${j.contextLen}\u241f${j.dataset}`;
     perCell.set(cell, (perCell.get(cell) ?? 0) + 1);
   }
   const ns = [...new Set(perCell.values())].sort((a, b) => a - b);
@@ -75,12 +77,12 @@ export function formatPlan(p: PlanDescription): string {
     const lengths = [...new Set(jobs.map((j) => j.contextLen))].sort((a, b) => a - b);
     const labels = new Map<string, [number, string, number]>();
     for (const j of jobs) {
-      const l = methodLabel(j.method);
+      const l = jobMethodLabel(j);
       if (!labels.has(l)) labels.set(l, methodRank(j));
     }
     const ordered = [...labels.entries()].sort(([, a], [, b]) => a[0] - b[0] || a[1].localeCompare(b[1]) || a[2] - b[2]).map(([l]) => l);
     const rows = ordered.map((label) => {
-      const mine = jobs.filter((j) => methodLabel(j.method) === label);
+      const mine = jobs.filter((j) => jobMethodLabel(j) === label);
       return [label, ...lengths.map((len) => String(mine.filter((j) => j.contextLen === len).length || '-')), String(mine.length)];
     });
     const datasets = [...new Set(jobs.map((j) => j.dataset).filter((d) => d !== ''))];

@@ -34,6 +34,33 @@ export interface SummaryTable {
   jitter: JitterSummary[];
   /** The jitters E the run used. */
   jitterE: string[];
+  /** Lines under the table: cases measured while the GPU throttled, peers that were not measured. */
+  notes: string[];
+}
+
+/** Where a row was measured, for a note: "adamas@256 llama2-7b len=32768 batch=4". */
+function caseName(r: ResultRow): string {
+  const batch = (r.case ?? '').split(';').find((kv) => kv.startsWith('batch=') && kv !== 'batch=1');
+  return [r.label || r.method, r.dataset, r.context_len ? `len=${r.context_len}` : '', batch ?? ''].filter((s) => s).join(' ');
+}
+
+/** The notes of a task's rows: every throttled case (its `throttled` row is 1), and per peer and
+ *  reason the cases that were skipped. */
+export function summaryNotes(rows: readonly ResultRow[]): string[] {
+  const out: string[] = [];
+  const throttled = rows.filter((r) => r.metric === 'throttled' && Number(r.value) > 0).map(caseName);
+  if (throttled.length)
+    out.push(`THROTTLED (an SM clock sample below 90% of the case's highest; the rows' detail has the clocks): ${[...new Set(throttled)].join(', ')}`);
+  const skipped = new Map<string, number>();
+  for (const r of rows.filter((x) => x.metric === 'skipped')) {
+    const k = `${r.label || r.method}\u241f${r.detail}`;
+    skipped.set(k, (skipped.get(k) ?? 0) + 1);
+  }
+  for (const [k, n] of skipped) {
+    const [label, why] = k.split('\u241f');
+    out.push(`${label} not measured (${n} case${n > 1 ? 's' : ''}): ${why}`);
+  }
+  return out;
 }
 
 function methodOrder(a: Aggregate): [number, string, number] {
@@ -109,6 +136,7 @@ export function summarize(rows: readonly ResultRow[]): SummaryTable[] {
         }),
       })),
       jitter: summarizeJitter(mine),
+      notes: summaryNotes(mine),
       jitterE: [...new Set(mine.filter((r) => r.metric === 'stability').map((r) => jitterOfCase(r.case)).filter((e) => e !== undefined))],
     };
   });
@@ -127,7 +155,8 @@ export function formatSummary(tables: readonly SummaryTable[]): string {
     const byLength = t.columns.every((c) => /^\d+$/.test(c));
     const header = ['method', ...t.columns.map((c) => (byLength ? `len=${c}` : c))];
     const body = t.rows.map((r) => [r.label, ...r.cells.map((e) => (e === undefined ? '-' : formatEstimate(e)))]);
-    return `${t.task}: ${t.metric}${t.unit ? ` (${t.unit})` : ''}, ${t.statistic} and n\n${formatTable(header, body)}${formatStability(t)}`;
+    const notes = (t.notes ?? []).map((n) => `\n${n}`).join('');
+    return `${t.task}: ${t.metric}${t.unit ? ` (${t.unit})` : ''}, ${t.statistic} and n\n${formatTable(header, body)}${notes}${formatStability(t)}`;
   }).join('\n\n');
 }
 

@@ -37,6 +37,9 @@ export interface RunMeta {
   device: { kind: 'cpu' | 'cuda'; names: string[]; hardware: string[]; driverVersion: number | null };
   /** Per model of the run (canonical name): the file, its sha256 and configuration, as a worker loaded it. */
   models: Record<string, LoadedModelInfo>;
+  /** Per worker device ('cuda:0'): what its jobs found out about it and about how they measured
+   *  (driver, runtime, L2 size, copy bandwidth, the stopping rule, NVML clocks), the latest value per key. */
+  facts?: Record<string, Record<string, unknown>>;
   seed: number;
   shard: Shard | null;
   plan: { hash: string; totalJobs: number; jobsInRun: number; skippedAboveLength: number };

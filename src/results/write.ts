@@ -5,8 +5,9 @@ import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, readFileSyn
 import { stringify } from 'csv-stringify/sync';
 import { HarnessError } from '../core/errors.js';
 import { appendSynced, makeDirectory, openFile, withFile } from '../core/files.js';
-import { knobCells, methodLabel } from '../methods/spec.js';
-import { caseString, jobLabel, type Job, type Measurement } from '../core/job.js';
+import { knobs, type KnobColumn } from '../methods/knobs.js';
+import { knobCells } from '../methods/spec.js';
+import { caseString, jobLabel, jobMethod, jobMethodLabel, type Job, type Measurement } from '../core/job.js';
 import { resultColumns, type ResultRow } from './columns.js';
 import { readJournal, type JournalEntry } from './journal.js';
 import { runPath } from './rundir.js';
@@ -16,6 +17,8 @@ export const csvHeader = stringify([resultColumns as unknown as string[]]);
 function num(v: number): string {
   return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
 }
+
+const noKnobs = Object.fromEntries(knobs.map((k) => [k.column, ''])) as Record<KnobColumn, string>;
 
 /** The tidy rows of one job's measurements. */
 export function toRows(job: Job, measurements: readonly Measurement[], ctx: { runId: string; device: string }): ResultRow[] {
@@ -27,9 +30,9 @@ export function toRows(job: Job, measurements: readonly Measurement[], ctx: { ru
     dataset: job.dataset,
     model: job.model,
     device: ctx.device,
-    method: m.method,
-    label: methodLabel(m),
-    budget: m.budget === undefined ? '' : String(m.budget),
+    method: jobMethod(job),
+    label: jobMethodLabel(job),
+    budget: m.budget === undefined || job.peer !== undefined ? '' : String(m.budget),
     context_len: String(job.contextLen),
     depth: job.depth === undefined ? '' : String(job.depth),
     case: caseString(job.params),
@@ -37,7 +40,8 @@ export function toRows(job: Job, measurements: readonly Measurement[], ctx: { ru
     value: num(x.value),
     unit: x.unit,
     n: String(x.n),
-    ...knobCells(m),
+    // a peer has none of the engine's knobs
+    ...(job.peer !== undefined ? noKnobs : knobCells(m)),
     seed: String(job.seed),
     job_id: job.id,
     samples: x.samples ? x.samples.map(num).join(' ') : '',

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Job } from '../core/job.js';
 import { cachedPath, findRegistryModel, isCached } from '../model/catalog.js';
+import { isSyntheticModel, syntheticModel } from '../model/synthetic.js';
 import { readGgufMetadata } from '../native/addon.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
 import type { JobWork } from '../tasks/types.js';
@@ -31,6 +32,11 @@ export function modelScale(cache: string | undefined, rates: Rates): (model: str
     if (known.has(model)) return known.get(model)!;
     let scale = 1;
     try {
+      if (isSyntheticModel(model)) {
+        if (rates.modelElements > 0) scale = syntheticModel(model).parameters / rates.modelElements;
+        known.set(model, scale);
+        return scale;
+      }
       const entry = findRegistryModel(model);
       const path = entry ? (isCached(entry, cache) ? cachedPath(entry, cache) : undefined) : resolve(model);
       if (rates.modelElements > 0 && path && existsSync(path)) scale = weightElements(readGgufMetadata(path)) / rates.modelElements;

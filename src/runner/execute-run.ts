@@ -5,6 +5,7 @@
 // however the run ends.
 import { rmSync } from 'node:fs';
 import { HarnessError, UsageError, isPermanentFailure } from '../core/errors.js';
+import { formatMemoryPlan } from '../report/memory-table.js';
 import { formatPlan } from '../report/plan-table.js';
 import { formatRunEnding } from '../report/run-ending.js';
 import { formatSummary, summarize } from '../report/run-summary.js';
@@ -13,6 +14,7 @@ import { runPath } from '../results/rundir.js';
 import { needsModel } from '../tasks/task-registry.js';
 import { ratesFor } from './calibration.js';
 import { estimatePlan, modelScale } from './estimate.js';
+import { memoryPlan } from './memory-plan.js';
 import { planRun, preflight, type PlannedRun } from './preflight.js';
 import { openRunDirectory, type RunDirectory } from './run-directory.js';
 import type { RunOutcome, RunRequest } from './run-request.js';
@@ -53,6 +55,9 @@ async function printPlan(run: PlannedRun, req: RunRequest, stdout: NodeJS.Writab
   const estimateSeconds = estimatePlan(jobs, { registry: req.registry, device, rates: choice.rates, slots, loadsModel, scale: modelScale(o.cacheDir, choice.rates) });
   stdout.write(`${formatPlan({ suite: req.suite.name, device, totalJobs: plan.jobs.length, shard: o.shard, jobs,
     skippedAboveLength: plan.skippedAboveLength, duplicates: plan.duplicates, estimateSeconds })}\n`);
+  // which models fit the GPU, at each length
+  if (device === 'cuda' && loadsModel)
+    stdout.write(`\n${formatMemoryPlan(memoryPlan(jobs, req.registry, run.info, { cache: o.cacheDir, devices: o.devices }))}\n`);
   if (estimateSeconds !== undefined && choice.note) log(`estimate: ${choice.note}`);
   return { exitCode: 0, plan, jobs };
 }

@@ -10,6 +10,7 @@ import type { TaskName } from '../core/job.js';
 import { specProblems } from '../methods/knobs.js';
 import { makeSpec, methodLabel, type MethodSpec } from '../methods/spec.js';
 import { findRegistryModel } from '../model/catalog.js';
+import { isSyntheticModel, syntheticRefusal } from '../model/synthetic.js';
 import { requireTask, type TaskRegistry } from '../tasks/task-registry.js';
 import type { TaskModule } from '../tasks/types.js';
 
@@ -87,12 +88,15 @@ export function expandSuite(
       seen.add(label);
       for (const broken of specProblems(spec)) problems.push(`${where ? `${where}: ` : ''}'${label}' ${broken}`);
     }
+    const model = canonicalModel(entry.model ?? suite.model ?? 'default');
+    if (isSyntheticModel(model) && module.needsModel !== false && module.syntheticModels !== true)
+      problems.push(`${where ? `${where}: ` : ''}the ${entry.task} task ${syntheticRefusal(model)}`);
     out.push({
       index,
       where,
       task: entry.task,
       module,
-      model: canonicalModel(entry.model ?? suite.model ?? 'default'),
+      model,
       seed: entry.seed ?? suite.seed ?? defaults.seed,
       specs,
       budgetsRequested,

@@ -2,7 +2,8 @@
 // plans the same jobs on any machine.
 import { HarnessError, UsageError } from '../core/errors.js';
 import { jobId, sha256Hex, type Job } from '../core/job.js';
-import { methodLabel } from '../methods/spec.js';
+import { makeSpec, methodLabel, type MethodSpec } from '../methods/spec.js';
+import type { PlannedJob } from '../tasks/types.js';
 import type { ExpandedTask } from './expand.js';
 
 /** Identifies a plan: the hash of its sorted job ids (shards of one plan share it). */
@@ -33,15 +34,21 @@ export function planJobs(suiteName: string, tasks: readonly ExpandedTask[], ctx:
   const belowBudget: string[] = [];
   let duplicates = 0;
   let skippedAboveLength = 0;
+  // the peers' jobs: full attention is what they compute
+  const peerSpec = makeSpec('full', undefined);
   for (const t of tasks) {
-    const planCtx = { device: ctx.device, dataDir: ctx.dataDir, modelContextLength: ctx.modelContextLength?.(t.model), seed: t.seed, dryRun: ctx.dryRun };
-    for (const spec of t.specs) {
+    const planCtx = { device: ctx.device, model: t.model, dataDir: ctx.dataDir, modelContextLength: ctx.modelContextLength?.(t.model), seed: t.seed, dryRun: ctx.dryRun };
+    const plans: [MethodSpec, () => PlannedJob[], string][] = t.specs.map((spec) =>
+      [spec, () => t.module.plan(structuredClone(t.options), spec, planCtx), methodLabel(spec)]);
+    const planPeers = t.module.planPeers?.bind(t.module);
+    if (planPeers) plans.push([peerSpec, () => planPeers(structuredClone(t.options), planCtx), 'its peers']);
+    for (const [spec, planOf, what] of plans) {
       let planned;
       try {
-        planned = t.module.plan(structuredClone(t.options), spec, planCtx);
+        planned = planOf();
       } catch (err) {
         if (err instanceof HarnessError) throw err;
-        throw new HarnessError(`planning ${t.task}${t.where ? ` (${t.where})` : ''} with ${methodLabel(spec)} failed: ${(err as Error).message}`);
+        throw new HarnessError(`planning ${t.task}${t.where ? ` (${t.where})` : ''} with ${what} failed: ${(err as Error).message}`);
       }
       for (const p of planned) {
         if (spec.budget !== undefined && p.contextLen < spec.budget) {
@@ -51,10 +58,11 @@ export function planJobs(suiteName: string, tasks: readonly ExpandedTask[], ctx:
           } else skippedAboveLength++;
           continue;
         }
-        const base = { suite: suiteName, task: t.task, dataset: p.dataset ?? '', model: t.model, method: spec,
-          contextLen: p.contextLen, depth: p.depth, params: p.params ?? {}, seed: p.seed };
+        const base = { suite: suiteName, task: t.task, dataset: p.dataset ?? '', model: p.model ?? t.model, method: spec,
+          contextLen: p.contextLen, depth: p.depth, params: p.params ?? {}, seed: p.seed, peer: p.peer };
         const job: Job = { id: jobId(base), ...base, prefixKey: p.prefixKey ?? '' };
         if (job.depth === undefined) delete job.depth;
+        if (job.peer === undefined) delete job.peer;
         if (seen.has(job.id)) {
           duplicates++;
           continue;

@@ -10,16 +10,20 @@ import type { Job } from '../core/job.js';
 import { specProblems } from '../methods/knobs.js';
 import { methodLabel } from '../methods/spec.js';
 import { cachedPath, findRegistryModel, isCached, resolveModel } from '../model/catalog.js';
-import { engineRefusals, modelFacts, type ModelFacts } from '../model/model-facts.js';
+import { engineRefusals, modelFacts, syntheticModelFacts, type ModelFacts } from '../model/model-facts.js';
+import { isSyntheticModel, syntheticModel } from '../model/synthetic.js';
 import { Tokenizer } from '../model/tokenizer.js';
 import { loadAddon, readGgufMetadata, type BuildInfo, type GgufInfo } from '../native/addon.js';
 import { defaultRunDir } from '../results/rundir.js';
-import { needsModel } from '../tasks/task-registry.js';
+import { jobNeedsModel, needsModel } from '../tasks/task-registry.js';
 import { resolveDevice, workerSlots, type Device, type WorkerSlot } from './device.js';
 import { expandSuite, type ExpandedTask } from './expand.js';
 import { planJobs, type Plan } from './plan.js';
 import type { RunRequest } from './run-request.js';
 import { shardJobs } from './shard.js';
+import { memoryPlan } from './memory-plan.js';
+import { fits } from '../report/memory-table.js';
+import { formatBytes } from '../model/footprint.js';
 
 export interface PlannedRun {
   /** The addon's build, when it loads. */
@@ -131,36 +135,58 @@ function checkCreatable(dir: string): void {
   }
 }
 
+/** A model of the run as the preflight knows it: its facts, and its GGUF metadata (none for a
+ *  synthetic model: it has no file). */
+interface CheckedModel {
+  facts: ModelFacts;
+  metadata?: GgufInfo['metadata'];
+}
+
 /**
- * Each model of the jobs: resolved (fetched, or fetched again when the cached file is corrupt),
- * its header read, refused when the engine could not load it, and every method spec of its jobs
- * checked against it (layers, head_dim). Returns the facts and the header metadata.
+ * Each model of the jobs that load one: resolved (fetched, or fetched again when the cached file
+ * is corrupt), its header read, refused when the engine could not load it, and every method spec
+ * of its jobs checked against it (layers, head_dim). A synthetic model is one of the addon's
+ * presets, its facts its shape. Returns the facts and the header metadata.
  */
-async function checkModels(jobs: readonly Job[], cache: string | undefined):
-  Promise<Map<string, { facts: ModelFacts; metadata: GgufInfo['metadata'] }>> {
-  const out = new Map<string, { facts: ModelFacts; metadata: GgufInfo['metadata'] }>();
+async function checkModels(jobs: readonly Job[], cache: string | undefined): Promise<Map<string, CheckedModel>> {
+  const out = new Map<string, CheckedModel>();
   for (const model of new Set(jobs.map((j) => j.model))) {
-    const { path } = await resolveModel(model, { cache });
     let facts: ModelFacts;
-    let metadata: GgufInfo['metadata'];
-    try {
-      const info = readGgufMetadata(path);
-      facts = modelFacts(info);
-      metadata = info.metadata;
-    } catch (err) {
-      throw new UsageError(`model '${model}' (${path}) cannot be read: ${(err as Error).message}`);
+    let metadata: GgufInfo['metadata'] | undefined;
+    if (isSyntheticModel(model)) {
+      facts = syntheticModelFacts(syntheticModel(model));
+    } else {
+      const { path } = await resolveModel(model, { cache });
+      try {
+        const info = readGgufMetadata(path);
+        facts = modelFacts(info);
+        metadata = info.metadata;
+      } catch (err) {
+        throw new UsageError(`model '${model}' (${path}) cannot be read: ${(err as Error).message}`);
+      }
+      const refusals = engineRefusals(facts);
+      if (refusals.length) throw new UsageError(`model '${model}' (${path}) cannot be loaded by the engine:\n  ${refusals.join('\n  ')}`,
+        'convert it to one of the supported types (e.g. llama.cpp\'s llama-quantize to Q8_0 or Q4_0), or pick another --model');
     }
-    const refusals = engineRefusals(facts);
-    if (refusals.length) throw new UsageError(`model '${model}' (${path}) cannot be loaded by the engine:\n  ${refusals.join('\n  ')}`,
-      'convert it to one of the supported types (e.g. llama.cpp\'s llama-quantize to Q8_0 or Q4_0), or pick another --model');
     const problems = new Set<string>();
     for (const job of jobs)
       if (job.model === model)
         for (const broken of specProblems(job.method, facts)) problems.add(`'${methodLabel(job.method)}' ${broken}`);
     if (problems.size) throw new UsageError(`the methods do not fit model '${model}' (${facts.layers ?? '?'} layers, head_dim ${facts.headDim ?? '?'}):\n  ${[...problems].join('\n  ')}`);
-    out.set(model, { facts, metadata });
+    out.set(model, { facts, ...(metadata && { metadata }) });
   }
   return out;
+}
+
+/** A model whose weights alone exceed the GPU could not even be loaded: refused before anything is
+ *  written (a job whose KV cache does not fit fails by itself, naming the bytes). */
+function checkWeightsFit(jobs: readonly Job[], req: RunRequest, info: BuildInfo | undefined): void {
+  const plan = memoryPlan(jobs, req.registry, info, { cache: req.options.cacheDir, devices: req.options.devices });
+  if (!plan.device) return;
+  for (const m of plan.models)
+    if (m.weights !== undefined && fits(m.weights, plan.device) !== 'fits')
+      throw new UsageError(`model '${m.model}' needs ${formatBytes(m.weights)} of GPU memory for its fp16 weights alone; ` +
+        `${plan.device.name} has ${formatBytes(plan.device.totalBytes)}`, 'pick a smaller model, or a GPU with more memory');
 }
 
 /** The checks of a run that is to start: jobs in the shard, worker slots, the run directory, model
@@ -171,19 +197,22 @@ export async function preflight(run: PlannedRun, req: RunRequest): Promise<Runna
   const slots = workerSlots(run.device, run.info, o.devices);
   const { dir, resuming } = runDirectoryOf(req);
   if (!resuming) checkCreatable(dir);
-  const loadModel = needsModel(req.registry, new Set(run.jobs.map((j) => j.task)));
+  const modelJobs = run.jobs.filter((j) => jobNeedsModel(req.registry, j));
+  const loadModel = modelJobs.length > 0;
   if (loadModel) {
-    const models = await checkModels(run.jobs, o.cacheDir);
+    const models = await checkModels(modelJobs, o.cacheDir);
     const tokenizers = new Map<string, Tokenizer>();
     const tokenizer = (model: string): Tokenizer => {
       let t = tokenizers.get(model);
       if (!t) {
         const m = models.get(model);
         if (!m) throw new Error(`no model '${model}' among the jobs' models`);
+        if (!m.metadata) throw new Error(`'${model}' is a synthetic model: it has no tokenizer`);
         tokenizers.set(model, (t = new Tokenizer(m.metadata, { source: m.facts.path })));
       }
       return t;
     };
+    if (run.device === 'cuda') checkWeightsFit(modelJobs, req, run.info);
     for (const task of new Set(run.jobs.map((j) => j.task))) {
       const check = req.registry[task]?.checkJobs;
       if (check) await check(run.jobs.filter((j) => j.task === task), { dataDir: run.dataDir, tokenizer });

@@ -13,6 +13,7 @@ import type { RunRequest } from './run-request.js';
 import { ratesFor } from './calibration.js';
 import { jobTimeoutSeconds, modelScale } from './estimate.js';
 import { runScheduler, type SchedulerResult } from './scheduler.js';
+import { jobNeedsModel } from '../tasks/task-registry.js';
 
 export interface ScheduledRun {
   /** Jobs of the run that are ok (before this invocation included) and that failed. */
@@ -67,6 +68,7 @@ export async function scheduleRun(run: RunnableRun, rd: RunDirectory, req: RunRe
       command: req.workerCommand,
       signal: controller.signal,
       jobTimeoutMs,
+      loadsModel: (job) => run.loadModel && jobNeedsModel(req.registry, job),
       events: {
         onReady(ready, _slot, model) {
           if (ready.model && !meta.models[model]) {
@@ -83,6 +85,10 @@ export async function scheduleRun(run: RunnableRun, rd: RunDirectory, req: RunRe
             : { job: out.job, device: out.slot.name, status: 'failed', error: out.error, seconds: out.seconds, ...(out.code !== undefined && { code: out.code }) });
           if (entry.status === 'ok') ok++;
           else failed++;
+          if (out.status === 'ok' && out.result.facts && Object.keys(out.result.facts).length) {
+            meta.facts = { ...meta.facts, [out.slot.name]: { ...meta.facts?.[out.slot.name], ...out.result.facts } };
+            writeMeta(dir, meta);
+          }
           progress.jobFinished(entry.label, entry.status === 'ok', entry.seconds, entry.error);
         },
         onLog(message, slot) {

@@ -3,7 +3,9 @@
 // it is reported failed with the exit code or signal and the worker's last stderr lines, and a
 // fresh worker takes the next job. A worker silent for longer than the job's time limit is hung:
 // it is killed, the job fails with that reason, and a fresh worker goes on. A worker that cannot
-// start (model missing, no CUDA engine) stops the run: every job would fail the same way.
+// start (model missing, no CUDA engine) stops the run: every job would fail the same way. A worker
+// that ends itself after a failed job (a CUDA error) is replaced for the next job. Jobs that load
+// no model (a peer's) get a worker of their own that loads none, so that the GPU is theirs.
 import { makeDirectory } from '../core/files.js';
 import { join } from 'node:path';
 import type { Job } from '../core/job.js';
@@ -43,6 +45,8 @@ export interface SchedulerOptions {
   jobTimeoutMs?: (job: Job) => number;
   /** Milliseconds a worker may take to start (default 10 minutes). */
   startTimeoutMs?: number;
+  /** Whether the worker of `job` loads its model (default: init.loadModel for every job). */
+  loadsModel?: (job: Job) => boolean;
 }
 
 const defaultStartTimeoutMs = 600_000;
@@ -56,13 +60,15 @@ export interface SchedulerResult {
 
 export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerResult> {
   const command = opts.command ?? defaultWorkerCommand();
-  // models stay together so that a worker reloads as rarely as possible
+  const loadsModel = opts.loadsModel ?? (() => opts.init.loadModel);
+  // what a worker is started for: jobs of one kind stay together so that a worker reloads as rarely as possible
+  const kindOf = (job: Job) => `${job.model}\u241f${loadsModel(job)}`;
   const groups = groupJobs(opts.jobs);
   const order = new Map<string, number>();
-  for (const g of groups) if (!order.has(g.jobs[0].model)) order.set(g.jobs[0].model, order.size);
+  for (const g of groups) if (!order.has(kindOf(g.jobs[0]))) order.set(kindOf(g.jobs[0]), order.size);
   const queue: JobGroup[] = groups
     .map((g, i) => ({ g, i }))
-    .sort((a, b) => order.get(a.g.jobs[0].model)! - order.get(b.g.jobs[0].model)! || a.i - b.i)
+    .sort((a, b) => order.get(kindOf(a.g.jobs[0]))! - order.get(kindOf(b.g.jobs[0]))! || a.i - b.i)
     .map((x) => x.g);
 
   let nextWorker = opts.firstWorkerNumber ?? 1;
@@ -74,14 +80,14 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
   };
   opts.signal?.addEventListener('abort', killAll, { once: true });
 
-  async function startWorker(slot: WorkerSlot, model: string): Promise<WorkerProcess> {
+  async function startWorker(slot: WorkerSlot, model: string, loadModel: boolean): Promise<WorkerProcess> {
     const n = nextWorker++;
     makeDirectory(opts.logDir);  // a resumed or merged run may have none
     const w = new WorkerProcess(slot, n, command, join(opts.logDir, `worker-${n}.log`), model,
       (message) => opts.events.onLog?.(message, slot));
     live.add(w);
     try {
-      const info = await w.start({ ...opts.init, model, device: slot.device }, opts.startTimeoutMs ?? defaultStartTimeoutMs);
+      const info = await w.start({ ...opts.init, model, loadModel, device: slot.device }, opts.startTimeoutMs ?? defaultStartTimeoutMs);
       opts.events.onReady?.(info, slot, model);
       return w;
     } catch (err) {
@@ -99,14 +105,15 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
         if (!group) break;
         for (const job of group.jobs) {
           if (stopped()) break;
-          if (worker && (!worker.alive || worker.model !== job.model)) {
+          const load = loadsModel(job);
+          if (worker && (!worker.alive || worker.model !== job.model || worker.loadsModel !== load)) {
             await worker.shutdown();
             live.delete(worker);
             worker = undefined;
           }
           if (!worker) {
             try {
-              worker = await startWorker(slot, job.model);
+              worker = await startWorker(slot, job.model, load);
             } catch (err) {
               fatal ??= err as WorkerStartError;
               killAll();
@@ -123,6 +130,11 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
             if (reply.crashed) {
               const how = reply.code === jobTimeoutCode ? 'hung (killed)' : 'died';
               opts.events.onLog?.(`worker ${worker.number} (${slot.name}) ${how} during ${job.id}; starting a new one`, slot);
+              live.delete(worker);
+              worker = undefined;
+            } else if (reply.restart) {
+              opts.events.onLog?.(`worker ${worker.number} (${slot.name}) ends after the error of ${job.id}; starting a new one`, slot);
+              await worker.shutdown();
               live.delete(worker);
               worker = undefined;
             }

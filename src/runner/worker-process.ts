@@ -31,7 +31,8 @@ export interface ReadyInfo {
 
 export type JobReply =
   | { status: 'ok'; result: JobResult }
-  | { status: 'failed'; error: string; code?: string; seconds: number; crashed: boolean };
+  /** restart: the worker said it ends after this job (it is not to be given another). */
+  | { status: 'failed'; error: string; code?: string; seconds: number; crashed: boolean; restart?: boolean };
 
 /** A worker that failed or died before it was ready. */
 export class WorkerStartError extends Error {
@@ -63,6 +64,8 @@ export class WorkerProcess {
   private hung: string | undefined;
   private silence: { timer: NodeJS.Timeout; ms: number; what: string; limit: string } | undefined;
   readonly model: string;
+  /** Whether it was started to load its model (set by start). */
+  loadsModel = false;
 
   constructor(
     readonly slot: WorkerSlot,
@@ -185,7 +188,8 @@ export class WorkerProcess {
         } else if (w?.kind === 'job' && w.jobId === msg.jobId) {
           this.waiter = undefined;
           this.unwatch();
-          w.resolve({ status: 'failed', error: msg.error, ...(msg.code !== undefined && { code: msg.code }), seconds: msg.seconds, crashed: false });
+          w.resolve({ status: 'failed', error: msg.error, ...(msg.code !== undefined && { code: msg.code }), seconds: msg.seconds, crashed: false,
+            ...(msg.restart && { restart: true }) });
         }
         return;
     }
@@ -223,6 +227,7 @@ export class WorkerProcess {
     return new Promise((resolve, reject) => {
       if (!this.alive) return reject(new WorkerStartError(this.exitDescription()));
       this.waiter = { kind: 'init', resolve, reject };
+      this.loadsModel = init.loadModel;
       this.watch(timeoutMs, 'while it started', 'the limit for a worker to start');
       this.send({ type: 'init', ...init });
     });

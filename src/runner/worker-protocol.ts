@@ -23,6 +23,8 @@ export interface JobResult {
   jobId: string;
   measurements: Measurement[];
   seconds: number;
+  /** Facts the job found out about the device or the measurement (RunContext.recordFacts). */
+  facts?: Record<string, unknown>;
 }
 
 export type ToWorker = WorkerInit | { type: 'job'; job: Job } | { type: 'shutdown' };
@@ -30,6 +32,7 @@ export type ToWorker = WorkerInit | { type: 'job'; job: Job } | { type: 'shutdow
 export type FromWorker =
   | { type: 'ready'; model?: LoadedModelInfo; backend: string; device: string }
   | { type: 'result'; result: JobResult }
-  /** jobId '' when the worker failed before any job (at init). */
-  | { type: 'failed'; jobId: string; error: string; code?: string; seconds: number }
+  /** jobId '' when the worker failed before any job (at init). restart: the worker ends after
+   *  this message (a CUDA error can leave the device unusable to the process): start a new one. */
+  | { type: 'failed'; jobId: string; error: string; code?: string; seconds: number; restart?: boolean }
   | { type: 'log'; message: string };

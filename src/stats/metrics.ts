@@ -28,16 +28,26 @@ export const knownMetrics: Readonly<Record<string, MetricInfo>> = {
   recall: { direction: 'higher', kind: 'accuracy', title: 'Top-k recall', proportion: true },
   // the same answer with every threshold moved by +E and by -E (src/stats/jitter.ts)
   stability: { direction: 'higher', kind: 'accuracy', title: 'Decision stability under threshold jitter', proportion: true },
+  // not measured here: a peer that could not run (the detail says why)
+  skipped: { direction: 'lower', kind: 'accuracy', title: 'Skipped (not measured here)' },
+  // bytes a decode step reads at least (a function of the model, the method and the length)
+  bytes_per_token: { direction: 'lower', kind: 'accuracy', title: 'Bytes read per decode step' },
   // speed
   prefill_s: { direction: 'lower', kind: 'timing', title: 'Prefill time (s)' },
   prefill_tokens_per_s: { direction: 'higher', kind: 'timing', title: 'Prefill (tokens/s)' },
   decode_tokens_per_s: { direction: 'higher', kind: 'timing', title: 'Decode (tokens/s)' },
   decode_ms_per_token: { direction: 'lower', kind: 'timing', title: 'Decode latency (ms/token)' },
+  decode_wall_ms_per_token: { direction: 'lower', kind: 'timing', title: 'Decode latency, host wall clock (ms/token)' },
+  floor_ms_per_token: { direction: 'lower', kind: 'timing', title: 'Bytes floor of a decode step (ms)' },
+  floor_ratio: { direction: 'higher', kind: 'timing', title: 'Bytes floor / measured decode latency' },
   latency_us: { direction: 'lower', kind: 'timing', title: 'Latency (µs)' },
+  latency_hot_us: { direction: 'lower', kind: 'timing', title: 'Latency, hot (µs)' },
   latency_ms: { direction: 'lower', kind: 'timing', title: 'Latency (ms)' },
   bandwidth_gbs: { direction: 'higher', kind: 'timing', title: 'Bandwidth (GB/s)' },
   copy_bandwidth_gbs: { direction: 'higher', kind: 'timing', title: 'Copy bandwidth (GB/s)' },
   speedup_vs_full: { direction: 'higher', kind: 'timing', title: 'Speedup over full attention' },
+  sm_clock_mhz: { direction: 'higher', kind: 'timing', title: 'Lowest SM clock while the case ran (MHz)' },
+  throttled: { direction: 'lower', kind: 'timing', title: 'Throttled (an SM clock sample below 90% of the highest)' },
 };
 
 /**

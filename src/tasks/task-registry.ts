@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HarnessError, UsageError } from '../core/errors.js';
-import { taskNames, type TaskName } from '../core/job.js';
+import { taskNames, type Job, type TaskName } from '../core/job.js';
 import { taskModules as builtIn } from './builtin.js';
 import type { TaskModule } from './types.js';
 
@@ -55,6 +55,12 @@ export function requireTask(registry: TaskRegistry, task: TaskName, where?: stri
     `the '${task}' task is not implemented in this build yet${where ? ` (${where})` : ''}`,
     have.length ? `implemented tasks: ${have.join(', ')}` : 'no task module is built yet',
   );
+}
+
+/** Whether the worker running `job` loads its model: its task needs one and it is not a peer's job
+ *  (a peer times another implementation, in a process of its own). */
+export function jobNeedsModel(registry: TaskRegistry, job: Pick<Job, 'task' | 'peer'>): boolean {
+  return registry[job.task]?.needsModel !== false && job.peer === undefined;
 }
 
 /** Whether any task of `tasks` needs the model loaded in the workers. */

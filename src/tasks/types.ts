@@ -5,11 +5,14 @@ import type { LoadedModel } from '../model/model.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { Job, Measurement, TaskName } from '../core/job.js';
 
-/** A job as a task plans it; the planner adds id, suite, model and method. */
-export type PlannedJob = Omit<Job, 'id' | 'suite' | 'model' | 'method'>;
+/** A job as a task plans it; the planner adds id, suite, model and method. `model` overrides the
+ *  run's model in the rows when the job times no model (kernels: the attention shape). */
+export type PlannedJob = Omit<Job, 'id' | 'suite' | 'model' | 'method'> & { model?: string };
 
 export interface PlanContext {
   device: 'cpu' | 'cuda';
+  /** The model of the task entry (canonical name), when the planner knows it. */
+  model?: string;
   /** Root of the local data sets (LongBench, PG-19), when given. */
   dataDir?: string;
   /** The model's trained context length, when known (planning never loads the model). */
@@ -29,15 +32,19 @@ export interface RunContext {
    * cache when the previous job of this worker left the same prefix key (truncate instead of
    * prefill). Returns the prefill's last logits and, when asked, the per-position NLL (both kept
    * from the first prefill on reuse), whether the cache was reused, and the prefill's seconds
-   * (0 on reuse). An empty key never reuses.
+   * (0 on reuse). An empty key never reuses. `reserve`: the tokens the job will hold in all
+   * (prompt and new ones), so that the KV cache is sized once (on the GPU, before the prefill).
    */
   preparePrefix(
     key: string,
     tokens: readonly number[],
     method: MethodSpec,
-    opts?: { nll?: boolean },
+    opts?: { nll?: boolean; reserve?: number },
   ): Promise<{ logits: Float32Array; nll?: Float32Array; reused: boolean; seconds: number }>;
   log(message: string): void;
+  /** Facts of the device or of the measurement a job found out (driver, L2 size, copy bandwidth,
+   *  the stopping rule): kept in meta.json under the worker's device, the latest value per key. */
+  recordFacts(facts: Record<string, unknown>): void;
 }
 
 /**
@@ -77,6 +84,12 @@ export interface TaskModule<Options = unknown> {
   examples?: string[];
   /** false when the task never touches the model (e.g. synthetic kernels): workers then load none. */
   needsModel?: boolean;
+  /** true when the task runs on a synthetic model ('synthetic:llama2-7b': random weights, no
+   *  tokenizer), i.e. it only times the model; tasks that need text refuse one at planning. */
+  syntheticModels?: boolean;
+  /** Jobs that time other implementations beside ours (`--peers`, scripts/peers/), planned once per
+   *  task entry with the options (not per method); each sets `peer`. Their workers load no model. */
+  planPeers?(options: Options, ctx: PlanContext): PlannedJob[];
   /** The work of one job, for --dry-run's estimate and the job's time limit (the runner turns it
    *  into seconds with this machine's measured rates). */
   estimateWork?(job: Job, device: 'cpu' | 'cuda'): JobWork;

@@ -1,9 +1,12 @@
-// A worker process: reads JSON lines on stdin ('init' once, then 'job's), loads the model once,
-// runs each job with its task module, and answers on stdout, one JSON line per message. Anything
-// a task prints goes to stderr (the run's logs/worker-<n>.log), so stdout carries only the protocol.
+// A worker process: reads JSON lines on stdin ('init' once, then 'job's), loads the model once
+// (the engine on the worker's device: with --device cuda each worker sees one GPU, its
+// CUDA_VISIBLE_DEVICES), runs each job with its task module, and answers on stdout, one JSON line
+// per message. Anything a task prints goes to stderr (the run's logs/worker-<n>.log), so stdout
+// carries only the protocol. A job that fails with a CUDA error ends the worker after its answer:
+// the error may have left the device unusable to this process, and a fresh one takes the next job.
 import { createInterface } from 'node:readline';
 import { format } from 'node:util';
-import { cudaStatus, cudaEngineMissing } from '../runner/device.js';
+import { cudaStatus } from '../runner/device.js';
 import { loadTaskRegistry, type TaskRegistry } from '../tasks/task-registry.js';
 import type { Job, Measurement } from '../core/job.js';
 import type { FromWorker, ToWorker, WorkerInit } from '../runner/worker-protocol.js';
@@ -13,6 +16,7 @@ import { fileDigest } from '../model/digest.js';
 import { failureCodeOf } from '../core/errors.js';
 import { loadAddon } from '../native/addon.js';
 import type { RunContext } from '../tasks/types.js';
+import { endsWorker } from './failure.js';
 import { collectRecords } from './records.js';
 import { PrefixSession } from './session.js';
 
@@ -35,16 +39,18 @@ async function handleInit(init: WorkerInit): Promise<State> {
   const registry = await loadTaskRegistry();
   if (init.device === 'cuda') {
     const status = cudaStatus(loadAddon().buildInfo(), { needsEngine: init.loadModel });
-    if (!status.available) throw Object.assign(new Error(status.reason ?? cudaEngineMissing), { code: 'ERR_NO_CUDA' });
+    if (!status.available) throw Object.assign(new Error(status.reason ?? 'CUDA is not available'), { code: 'ERR_NO_CUDA' });
   }
   const state: State = { registry, init };
   if (init.loadModel) {
-    const model = await loadModel(init.model, { cache: init.cacheDir, threads: init.threads });
+    const model = await loadModel(init.model, { cache: init.cacheDir, threads: init.threads, device: init.device });
     state.model = model;
     state.session = new PrefixSession(model.engine, { measureRecall: init.measureRecall, recordSelection: init.recordSelection });
-    // the digest of the file loaded (for a registry model, resolveModel has checked it is the pinned one)
-    const sha256 = await fileDigest(model.resolved.path, cacheDir(init.cacheDir));
-    send({ type: 'ready', model: { path: model.resolved.path, sha256, config: { ...model.config } }, backend: init.device, device: init.device });
+    // the digest of the file loaded (for a registry model, resolveModel has checked it is the pinned
+    // one); a synthetic model has no file
+    const sha256 = model.synthetic ? undefined : await fileDigest(model.resolved.path, cacheDir(init.cacheDir));
+    send({ type: 'ready', model: { path: model.resolved.path, ...(sha256 && { sha256 }), config: { ...model.config } },
+      backend: model.engine.backend, device: model.engine.deviceName });
   } else {
     send({ type: 'ready', backend: init.device, device: init.device });
   }
@@ -61,6 +67,7 @@ function checkMeasurements(value: unknown): Measurement[] {
 
 async function handleJob(state: State, job: Job): Promise<void> {
   const t0 = performance.now();
+  const facts: Record<string, unknown> = {};
   try {
     const module = state.registry[job.task];
     if (!module) throw new Error(`the '${job.task}' task is not implemented in this build`);
@@ -76,21 +83,26 @@ async function handleJob(state: State, job: Job): Promise<void> {
         return state.session.prepare(key, tokens, method, opts);
       },
       log: (message) => send({ type: 'log', message }),
+      recordFacts: (f) => Object.assign(facts, f),
     };
     const measurements = checkMeasurements(await module.run(job, ctx));
-    if (state.model && (state.init.measureRecall || state.init.recordSelection))
+    if (state.model && job.peer === undefined && (state.init.measureRecall || state.init.recordSelection))
       measurements.push(...collectRecords(state.model.engine, state.model.config, job, state.init.runDir));
-    send({ type: 'result', result: { jobId: job.id, measurements, seconds: (performance.now() - t0) / 1000 } });
+    send({ type: 'result', result: { jobId: job.id, measurements, seconds: (performance.now() - t0) / 1000,
+      ...(Object.keys(facts).length > 0 && { facts }) } });
   } catch (err) {
     state.session?.invalidate();
     const code = failureCodeOf(err);
+    const restart = endsWorker(state.init.device, code);
     send({
       type: 'failed',
       jobId: job.id,
       error: err instanceof Error ? err.message : String(err),
       ...(code !== undefined && { code }),
       seconds: (performance.now() - t0) / 1000,
+      ...(restart && { restart: true }),
     });
+    if (restart) process.exit(0);
   }
 }
 

@@ -29,6 +29,7 @@ export class PrefixSession {
 
   prepare: RunContext['preparePrefix'] = async (key, tokens, method, opts = {}) => {
     const native = toNativeOptions(method, this.instrument);
+    if (opts.reserve !== undefined) this.engine.reserve(opts.reserve);
     const c = this.cached;
     const reusable = key !== '' && c !== undefined && c.key === key && c.length === tokens.length &&
       this.engine.length >= c.length && (!opts.nll || c.nll !== undefined);

@@ -1,4 +1,5 @@
-// buildInfo(): how the native code was built and what it can use on this machine.
+// buildInfo(): how the native code was built and what it can use on this machine. cuda.engine says
+// whether the CUDA model engine is built (it needs cuBLAS beside the kernels: ADAMAS_WITH_CUBLAS).
 #include <omp.h>
 
 #include "addon/bindings.h"
@@ -23,6 +24,11 @@ Napi::Value build_info(const Napi::CallbackInfo& info) {
   const CudaStatus cs = cuda_status();
   Napi::Object cuda = Napi::Object::New(env);
   cuda.Set("built", cs.built);
+#if defined(ADAMAS_WITH_CUDA) && ADAMAS_WITH_CUBLAS
+  cuda.Set("engine", true);
+#else
+  cuda.Set("engine", false);
+#endif
   cuda.Set("driverVersion", cs.driver_version);
   cuda.Set("runtimeVersion", cs.runtime_version);
   if (!cs.error.empty()) cuda.Set("error", cs.error);

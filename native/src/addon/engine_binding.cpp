@@ -1,5 +1,7 @@
 // class Engine: an engine from make_engine (model/engine.h); choose the attention method, prefill,
-// decode. Computations run off the event loop, one at a time.
+// decode. Computations run off the event loop, one at a time. syntheticModels(): the presets of
+// model/synthetic.h, [{name: 'synthetic:<preset>', config, parameters}], so that a run can plan
+// with their shapes without building an engine.
 #include <napi.h>
 
 #include <functional>
@@ -12,6 +14,7 @@
 #include "addon/promise_task.h"
 #include "common/error.h"
 #include "model/engine.h"
+#include "model/synthetic.h"
 
 namespace adamas::addon {
 
@@ -262,10 +265,26 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   bool busy_ = false;
 };
 
+Napi::Value synthetic_models(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::vector<std::string> presets = synthetic_presets();
+  Napi::Array out = Napi::Array::New(env, presets.size());
+  for (size_t i = 0; i < presets.size(); ++i) {
+    const ModelConfig c = synthetic_config("synthetic:" + presets[i]);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", c.name);
+    o.Set("config", config_to_js(env, c));
+    o.Set("parameters", double(synthetic_weight_bytes(c) / 4));  // every parameter a float32 there
+    out.Set(uint32_t(i), o);
+  }
+  return out;
+}
+
 }  // namespace
 
 void register_engine(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", EngineWrap::define(env));
+  exports.Set("syntheticModels", Napi::Function::New(env, synthetic_models, "syntheticModels"));
 }
 
 }  // namespace adamas::addon

@@ -1,14 +1,17 @@
 // kernels: NVBench-style microbenchmark of one attention layer's decode step on random inputs, in
 // the phases a sparse method runs (estimate -> top-k -> attention over the selection) against
 // full attention timed in the same run, with the bytes each phase must move (for GB/s and the
-// fraction of the copy bandwidth measured in the same run). No model is loaded.
-import { median } from 'simple-statistics';
+// fraction of the copy bandwidth measured in the same run), cold and hot samples, and the GPU's
+// clocks while each case ran. No model is loaded: the rows name the shape they time
+// ('shape:llama2-7b'). `--batch` steps several sequences at once (CUDA), `--peers` times torch
+// SDPA and FlashInfer at the same cases.
 import { methodLabel, toNativeOptions, type MethodSpec } from '../../methods/spec.js';
-import { loadAddon, type BenchAttentionOptions, type BenchAttentionResult } from '../../native/addon.js';
-import type { Job, Measurement } from '../../core/job.js';
+import { loadAddon, type BenchAttentionOptions } from '../../native/addon.js';
+import type { CaseParams, Job, Measurement } from '../../core/job.js';
 import { UsageError } from '../../core/errors.js';
-import { thin } from '../common/measure.js';
 import type { PlanContext, PlannedJob, RunContext, TaskModule } from '../types.js';
+import { kernelPeers, runAttentionPeer, type KernelPeer } from './peers.js';
+import { kernelFacts, kernelRows } from './rows.js';
 
 /** Attention shapes of the seed's benchmarks and of current models. */
 export const kernelShapes = {
@@ -19,14 +22,30 @@ export const kernelShapes = {
 type ShapeName = keyof typeof kernelShapes;
 const shapeNames = Object.keys(kernelShapes) as ShapeName[];
 
+/** The model column of a kernels row: the shape it times (no model is involved). */
+export function shapeModel(shape: string): string {
+  return `shape:${shape}`;
+}
+
+/** Most sequences the CUDA step takes at once (native bench: up to 64). */
+const maxSequences = 64;
+
 export interface KernelsOptions {
   shapes: ShapeName[];
   kvLens: number[];
+  /** Sequences stepped together (CUDA; the CPU times one). */
+  batch: number[];
+  /** With a batch: sequence i of B has kvLen x (1 - lengthSpread x i / (B - 1)) positions. */
+  lengthSpread: number;
+  /** Runs per hot sample (back to back, divided by their count). */
+  hotRuns: number;
   /** NVBench's stopping rule: at least minSamples and minTime seconds, stop below maxNoise, or at timeout. */
   minSamples: number;
   minTime: number;
   maxNoise: number;
   timeout: number;
+  /** Other libraries timed at the same cases (scripts/peers/decode_attention.py). */
+  peers: KernelPeer[];
 }
 
 const optionsSchema = {
@@ -35,39 +54,50 @@ const optionsSchema = {
   properties: {
     shapes: { type: 'array', items: { enum: shapeNames }, minItems: 1 },
     kvLens: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1 },
+    batch: { type: 'array', items: { type: 'integer', minimum: 1, maximum: maxSequences }, minItems: 1, uniqueItems: true },
+    lengthSpread: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+    hotRuns: { type: 'integer', minimum: 1 },
     minSamples: { type: 'integer', minimum: 5 },
     minTime: { type: 'number', exclusiveMinimum: 0 },
     maxNoise: { type: 'number', exclusiveMinimum: 0 },
     timeout: { type: 'number', exclusiveMinimum: 0 },
+    peers: { type: 'array', items: { enum: [...kernelPeers] }, uniqueItems: true },
   },
 };
 
-const round = (x: number) => Number(x.toPrecision(5));
+/** The lengths of a batch's sequences: the first kvLen, the last kvLen x (1 - spread), evenly between. */
+export function sequenceLengths(kvLen: number, batch: number, spread: number): number[] {
+  if (batch === 1) return [kvLen];
+  return Array.from({ length: batch }, (_, i) => Math.max(1, Math.round(kvLen * (1 - (spread * i) / (batch - 1)))));
+}
 
-function phaseRows(r: BenchAttentionResult, label: string): Measurement[] {
-  const out: Measurement[] = [];
-  const phases = r.sparse ? (['estimate', 'topk', 'attention', 'total'] as const) : (['total'] as const);
-  for (const phase of phases) {
-    // a dense step (full attention, or kv_len <= budget) is all attention: total = attention
-    const samples = r[phase];
-    if (samples.length === 0) continue;
-    const us = median(samples);
-    const bytes = r.bytes[phase];
-    out.push({ metric: `latency_us.${phase}`, value: round(us), unit: 'us', n: samples.length, samples: thin(samples).map(round) });
-    if (bytes > 0) {
-      const gbs = bytes / (us * 1e3);
-      out.push({ metric: `bandwidth_gbs.${phase}`, value: round(gbs), unit: 'GB/s', n: samples.length,
-        detail: `${bytes} bytes; ${(100 * gbs / r.copyBandwidthGBs).toFixed(1)}% of the copy bandwidth (${r.copyBandwidthGBs.toFixed(0)} GB/s)` });
+/** The parameters of a case (ours and the peers' alike, so that their rows share the case column). */
+function caseParams(options: KernelsOptions, shape: ShapeName, kvLen: number, batch: number): CaseParams {
+  const lens = sequenceLengths(kvLen, batch, options.lengthSpread);
+  return {
+    ...kernelShapes[shape], batch, ...(batch > 1 && { seqLens: lens.join('/') }), hotRuns: options.hotRuns,
+    minSamples: options.minSamples, minTime: options.minTime, maxNoise: options.maxNoise, timeout: options.timeout,
+  };
+}
+
+function checkBatch(options: KernelsOptions, method: MethodSpec | undefined, ctx: PlanContext): void {
+  const batched = options.batch.filter((b) => b > 1);
+  if (batched.length && ctx.device === 'cpu')
+    throw new UsageError(`--batch ${options.batch.join(',')}: the CPU times one sequence a step (batched steps are timed on CUDA)`,
+      'use --batch 1 on the CPU, or --device cuda');
+  const budget = method?.budget;
+  if (budget === undefined || method?.method === 'full') return;
+  for (const kvLen of options.kvLens)
+    for (const b of batched) {
+      const lens = sequenceLengths(kvLen, b, options.lengthSpread);
+      if (lens.some((n) => n > budget) && lens.some((n) => n <= budget))
+        throw new UsageError(`--length-spread ${options.lengthSpread}: at kv_len ${kvLen} and batch ${b} the lengths ${lens[lens.length - 1]}..${lens[0]} ` +
+          `straddle the budget ${budget} (a batched step is sparse or dense for all its sequences)`, 'use a smaller --length-spread or budget');
     }
-  }
-  if (r.sparse && r.full.length > 0) {
-    out.push({ metric: 'latency_us.full', value: round(median(r.full)), unit: 'us', n: r.full.length, samples: thin(r.full).map(round),
-      detail: 'full attention at the same shape, timed in the same run' });
-    out.push({ metric: 'speedup_vs_full', value: round(median(r.full) / median(r.total)), unit: 'x', n: r.total.length,
-      detail: `${label}: median full / median total` });
-  }
-  out.push({ metric: 'copy_bandwidth_gbs', value: round(r.copyBandwidthGBs), unit: 'GB/s', n: 1, detail: `${r.backend}: ${r.device}` });
-  return out;
+}
+
+function cases(options: KernelsOptions): [ShapeName, number, number][] {
+  return options.shapes.flatMap((shape) => options.kvLens.flatMap((kvLen) => options.batch.map((b): [ShapeName, number, number] => [shape, kvLen, b])));
 }
 
 export const kernelsTask: TaskModule<KernelsOptions> = {
@@ -79,49 +109,78 @@ export const kernelsTask: TaskModule<KernelsOptions> = {
     device === 'cuda'
       // cold (L2-flushed) samples of microsecond kernels vary by 1-2% on an H100: NVBench's 0.5%
       // noise target would run every case to its timeout
-      ? { shapes: ['llama2-7b', 'llama3-8b'], kvLens: [8192, 16384, 32768], minSamples: 10, minTime: 0.5, maxNoise: 0.02, timeout: 5 }
-      : { shapes: ['smollm2'], kvLens: [2048, 4096, 8192], minSamples: 10, minTime: 0.2, maxNoise: 0.02, timeout: 2 },
+      ? { shapes: ['llama2-7b', 'llama3-8b'], kvLens: [8192, 16384, 32768], batch: [1], lengthSpread: 0, hotRuns: 10,
+          minSamples: 10, minTime: 0.5, maxNoise: 0.02, timeout: 5, peers: [] }
+      : { shapes: ['smollm2'], kvLens: [2048, 4096, 8192], batch: [1], lengthSpread: 0, hotRuns: 10,
+          minSamples: 10, minTime: 0.2, maxNoise: 0.02, timeout: 2, peers: [] },
   flags: [
     { flags: '--shapes <list>', description: `attention shapes (${shapeNames.join(', ')})`, parse: 'stringList', key: 'shapes', choices: shapeNames },
     { flags: '--kv-lens <list>', description: 'KV lengths in tokens', parse: 'intList', key: 'kvLens' },
+    { flags: '--batch <list>', description: `sequences stepped together, e.g. 1,4,16 (CUDA, at most ${maxSequences})`, parse: 'intList', key: 'batch' },
+    { flags: '--length-spread <f>', description: 'with a batch, the last sequence is (1 - f) x kv_len long, the others evenly between (default 0: all kv_len)', parse: 'number', key: 'lengthSpread' },
+    { flags: '--hot-runs <n>', description: 'runs per hot sample (back to back; default 10)', parse: 'int', key: 'hotRuns' },
     { flags: '--min-samples <n>', description: 'samples at least (NVBench: 10)', parse: 'int', key: 'minSamples' },
     { flags: '--min-time <s>', description: 'measured seconds at least (NVBench: 0.5)', parse: 'number', key: 'minTime' },
     { flags: '--max-noise <f>', description: 'stop once the relative stdev is below this (NVBench: 0.005)', parse: 'number', key: 'maxNoise' },
-    { flags: '--timeout <s>', description: 'wall seconds a case at most', parse: 'number', key: 'timeout' },
+    { flags: '--timeout <s>', description: 'wall seconds a case at most (NVBench: 15)', parse: 'number', key: 'timeout' },
+    { flags: '--peers <list>', description: `also time these at the same cases (${kernelPeers.join(', ')}: scripts/peers/decode_attention.py; a skip row where one cannot run)`,
+      parse: 'stringList', key: 'peers', choices: [...kernelPeers] },
   ],
   examples: [
     'adamas-bench kernels --device cuda --methods full,quest,adamas --budgets 256,1024,4096',
     'adamas-bench kernels --shapes llama3-8b --kv-lens 32768 --budget 256 --gqa kv',
+    'adamas-bench kernels --device cuda --batch 1,4,16 --kv-lens 8192,32768,131072 --budget 256 --peers sdpa,flashinfer',
   ],
-  estimateWork: (job, device) => ({ seconds: device === 'cuda' ? 4 : 2 + job.contextLen / 4000 }),
+  estimateWork: (job, device) => ({
+    seconds: job.peer !== undefined ? (job.peer === 'flashinfer' ? 60 : 20) : device === 'cuda' ? 4 : 2 + job.contextLen / 4000,
+  }),
 
-  plan(options: KernelsOptions, _method: MethodSpec, ctx: PlanContext): PlannedJob[] {
-    return options.shapes.flatMap((shape) =>
-      options.kvLens.map((kvLen) => ({
-        task: 'kernels' as const,
-        dataset: shape,
-        contextLen: kvLen,
-        params: { ...kernelShapes[shape], minSamples: options.minSamples, minTime: options.minTime,
-          maxNoise: options.maxNoise, timeout: options.timeout },
-        prefixKey: '',
-        seed: ctx.seed,
-      })),
-    );
+  plan(options: KernelsOptions, method: MethodSpec, ctx: PlanContext): PlannedJob[] {
+    checkBatch(options, method, ctx);
+    return cases(options).map(([shape, kvLen, batch]) => ({
+      task: 'kernels' as const,
+      dataset: shape,
+      model: shapeModel(shape),
+      contextLen: kvLen,
+      params: caseParams(options, shape, kvLen, batch),
+      prefixKey: '',
+      seed: ctx.seed,
+    }));
+  },
+
+  planPeers(options: KernelsOptions, ctx: PlanContext): PlannedJob[] {
+    checkBatch(options, undefined, ctx);
+    return options.peers.flatMap((peer) => cases(options).map(([shape, kvLen, batch]) => ({
+      task: 'kernels' as const,
+      dataset: shape,
+      model: shapeModel(shape),
+      contextLen: kvLen,
+      params: caseParams(options, shape, kvLen, batch),
+      prefixKey: '',
+      seed: ctx.seed,
+      peer,
+    })));
   },
 
   async run(job: Job, ctx: RunContext): Promise<Measurement[]> {
+    if (job.peer !== undefined) return runAttentionPeer(job, ctx);
     const m = job.method;
     if (m.method === 'adamas' && (m.granularity !== 'token' || m.thresholds === 'auto'))
       throw new UsageError(`kernels: ${methodLabel(m)} is not benchmarked (the step benchmark times token granularity with fixed thresholds)`);
-    const result = await loadAddon().benchAttention(benchOptions(job, ctx.device));
-    return phaseRows(result, methodLabel(m));
+    const options = benchOptions(job, ctx.device);
+    const result = await loadAddon().benchAttention(options);
+    ctx.recordFacts({ ...kernelFacts(result),
+      stoppingRule: { minSamples: options.minSamples, minTime: options.minTime, maxNoise: options.maxNoise, timeout: options.timeout, hotRuns: options.batch,
+        rule: "NVBench's stdrel: at least minSamples samples and minTime measured seconds, then until the relative stdev is at most maxNoise, or timeout wall seconds" } });
+    return kernelRows(result, methodLabel(m));
   },
 };
 
 /** What the step benchmark times for a job: the method as the engine takes it (every knob), the
- *  shape, the stopping rule. */
+ *  shape, the sequences and their lengths, the stopping rule, the runs of a hot sample. */
 export function benchOptions(job: Job, device: 'cpu' | 'cuda'): BenchAttentionOptions {
   const p = job.params;
+  const lens = p.seqLens !== undefined ? String(p.seqLens).split('/').map(Number) : undefined;
   return {
     backend: device,
     ...toNativeOptions(job.method),
@@ -129,10 +188,12 @@ export function benchOptions(job: Job, device: 'cpu' | 'cuda'): BenchAttentionOp
     nKvHeads: Number(p.nKvHeads),
     headDim: Number(p.headDim),
     kvLen: job.contextLen,
+    ...(lens && lens.length > 1 && { sequences: lens.length, seqLens: lens }),
     minSamples: Number(p.minSamples),
     minTime: Number(p.minTime),
     maxNoise: Number(p.maxNoise),
     timeout: Number(p.timeout),
+    ...(p.hotRuns !== undefined && { batch: Number(p.hotRuns) }),
     measureFull: job.method.method !== 'full',
     seed: job.seed,
   };

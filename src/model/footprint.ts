@@ -1,0 +1,43 @@
+// What a model occupies and what a decode step must read, in bytes: the weights (fp16 on the GPU,
+// float32 on the CPU, as the engines hold them) and the KV cache (fp16 K and V of every layer and
+// KV head: native/src/model/cuda/kv_cache.h). The dry run's "which models fit" and e2e's bytes
+// floor are made of these.
+import type { ModelConfig } from '../native/addon.js';
+
+/** Bytes of one weight element as each engine holds it. */
+export const weightElementBytes = { cpu: 4, cuda: 2 } as const;
+/** Bytes of one K or V element in the CUDA cache. */
+export const kvElementBytes = 2;
+
+/** The shape the KV cache depends on. */
+export interface KvShape {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+/** Bytes of the KV cache for one position (K and V, every layer and KV head). */
+export function kvBytesPerPosition(s: KvShape, elementBytes = kvElementBytes): number {
+  return 2 * s.layers * s.kvHeads * s.headDim * elementBytes;
+}
+
+/** Weight elements a decode step reads: every layer's matrices and norms, the final norm and the
+ *  LM head (the embedding table's one row of the token is left out, as the PyTorch peer does). */
+export function decodeWeightElements(c: ModelConfig): number {
+  const d = c.dModel, qd = c.nHeads * c.headDim, kvd = c.nKvHeads * c.headDim, ff = c.dFf;
+  const perLayer = 2 * d + 2 * d * qd + 2 * d * kvd + 3 * d * ff;
+  return c.nLayers * perLayer + d + c.vocabSize * d;
+}
+
+/** Device memory a job of `tokens` positions needs: its weights and its KV cache. */
+export function deviceBytes(parameters: number, kv: KvShape, tokens: number): { weights: number; kv: number; total: number } {
+  const weights = parameters * weightElementBytes.cuda;
+  const cache = kvBytesPerPosition(kv) * tokens;
+  return { weights, kv: cache, total: weights + cache };
+}
+
+export function formatBytes(b: number): string {
+  if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(1)} GiB`;
+  if (b >= 2 ** 20) return `${(b / 2 ** 20).toFixed(0)} MiB`;
+  return `${Math.round(b / 1024)} KiB`;
+}
