@@ -12,6 +12,7 @@ import { mergeCommand } from './merge.js';
 import { modelsCommand } from './models.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
+import { selftestCommand } from './selftest.js';
 import { taskCommand } from './task-command.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -32,6 +33,7 @@ export function buildProgram(registry: TaskRegistry = {}): Command {
     modelsCommand(),
     generateCommand(),
     doctorCommand(registry),
+    selftestCommand(),
   ]) program.addCommand(cmd);
   program.addHelpText('after', `
 Examples:
@@ -39,7 +41,8 @@ Examples:
   $ adamas-bench run ci-smoke                     # a suite under suites/ (or a path to one)
   $ adamas-bench ablate --no-hadamard --budget 64 # Adamas with and without the Hadamard transform
   $ adamas-bench report results/runs/<run>        # charts and tables of a run
-  $ adamas-bench doctor                           # what this machine can run`);
+  $ adamas-bench doctor                           # what this machine can run
+  $ adamas-bench selftest                         # check this build: each backend against its reference`);
   for (const cmd of program.commands) propagateExitOverride(cmd);
   return program;
 }
