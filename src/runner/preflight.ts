@@ -13,6 +13,7 @@ import { cachedPath, findRegistryModel, isCached, resolveModel } from '../model/
 import { engineRefusals, modelFacts, type ModelFacts } from '../model/model-facts.js';
 import { Tokenizer } from '../model/tokenizer.js';
 import { loadAddon, readGgufMetadata, type BuildInfo, type GgufInfo } from '../native/addon.js';
+import { checkReplaySource } from '../results/replay-source.js';
 import { defaultRunDir } from '../results/rundir.js';
 import { needsModel } from '../tasks/task-registry.js';
 import { resolveDevice, workerSlots, type Device, type WorkerSlot } from './device.js';
@@ -172,6 +173,7 @@ export async function preflight(run: PlannedRun, req: RunRequest): Promise<Runna
   const { dir, resuming } = runDirectoryOf(req);
   if (!resuming) checkCreatable(dir);
   const loadModel = needsModel(req.registry, new Set(run.jobs.map((j) => j.task)));
+  if (o.replaySelection !== undefined) checkReplaySource(run.jobs, o.replaySelection);
   if (loadModel) {
     const models = await checkModels(run.jobs, o.cacheDir);
     const tokenizers = new Map<string, Tokenizer>();
