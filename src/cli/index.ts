@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { taskNames } from '../core/job.js';
 import { loadTaskRegistry, type TaskRegistry } from '../tasks/task-registry.js';
 import { ablateCommand } from './ablate.js';
+import { agreeCommand } from './agree.js';
 import { compareCommand } from './compare.js';
 import { doctorCommand } from './doctor.js';
 import { generateCommand } from './generate.js';
@@ -29,6 +30,7 @@ export function buildProgram(registry: TaskRegistry = {}): Command {
     runCommand(registry),
     reportCommand(),
     compareCommand(),
+    agreeCommand(),
     mergeCommand(),
     modelsCommand(),
     generateCommand(),
