@@ -201,3 +201,23 @@ TEST(selftest_cuda_target_says_why_it_is_absent) {
   if (!t) CHECK(!why.empty());
 #endif
 }
+
+TEST(selftest_cuda_layer_matches_the_cpu_layer) {
+  // on a machine with a CUDA device: every CUDA row of the whole grid passes
+  std::string why;
+  if (!make_cuda_target(&why)) {
+    ::adamas::test::skip(why);
+    return;
+  }
+  Options o;
+  o.seed = 21;
+  const Result r = run_selftest(o);
+  CHECK(r.cuda_run);
+  size_t cuda_rows = 0;
+  for (const Row& x : r.rows) {
+    cuda_rows += x.backend == "cuda";
+    if (!x.pass) ::adamas::test::fail(__FILE__, __LINE__, x.backend + " " + x.check + " " + x.shape + " " + x.method + ": " + x.note);
+  }
+  CHECK(cuda_rows > 4 * layer_grid().size());
+  std::fprintf(stderr, "  %zu rows on %s in %.1f s\n", r.rows.size(), r.cuda_device.c_str(), r.seconds);
+}
