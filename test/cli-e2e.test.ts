@@ -91,7 +91,7 @@ describe('bad input: exit code 2, a clear message, nothing written', () => {
 });
 
 describe('help', () => {
-  const commands = ['passkey', 'ppl', 'longbench', 'ruler', 'kernels', 'e2e', 'ablate', 'run', 'report', 'compare', 'merge', 'models', 'generate', 'doctor'];
+  const commands = ['passkey', 'ppl', 'longbench', 'ruler', 'kernels', 'e2e', 'ablate', 'run', 'report', 'compare', 'agree', 'merge', 'models', 'generate', 'doctor', 'selftest'];
   it('lists every command', async () => {
     const r = await cli(['--help']);
     expect(r.exitCode).toBe(0);

@@ -16,6 +16,7 @@ const floors: readonly (readonly [folder: string, holds: string])[] = [
   ['model', 'model files, the tokenizer, chat templates, the greedy decoding loop'],
   ['results', 'the run directory: tidy CSV, journal, meta.json, reading runs back'],
   ['stats', 'aggregation, intervals, tests, comparisons'],
+  ['selftest', 'the checks of a build: each backend\'s layer attention and engine against its reference'],
   ['tasks', 'the task modules and the registry of them'],
   ['report', 'what a person reads: charts, index.html, terminal tables and progress'],
   ['runner', 'expand, plan, schedule over worker processes (and their wire protocol), the run pipeline'],

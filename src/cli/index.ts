@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { taskNames } from '../core/job.js';
 import { loadTaskRegistry, type TaskRegistry } from '../tasks/task-registry.js';
 import { ablateCommand } from './ablate.js';
+import { agreeCommand } from './agree.js';
 import { compareCommand } from './compare.js';
 import { doctorCommand } from './doctor.js';
 import { generateCommand } from './generate.js';
@@ -12,6 +13,7 @@ import { mergeCommand } from './merge.js';
 import { modelsCommand } from './models.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
+import { selftestCommand } from './selftest.js';
 import { taskCommand } from './task-command.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -28,10 +30,12 @@ export function buildProgram(registry: TaskRegistry = {}): Command {
     runCommand(registry),
     reportCommand(),
     compareCommand(),
+    agreeCommand(),
     mergeCommand(),
     modelsCommand(),
     generateCommand(),
     doctorCommand(registry),
+    selftestCommand(),
   ]) program.addCommand(cmd);
   program.addHelpText('after', `
 Examples:
@@ -39,7 +43,8 @@ Examples:
   $ adamas-bench run ci-smoke                     # a suite under suites/ (or a path to one)
   $ adamas-bench ablate --no-hadamard --budget 64 # Adamas with and without the Hadamard transform
   $ adamas-bench report results/runs/<run>        # charts and tables of a run
-  $ adamas-bench doctor                           # what this machine can run`);
+  $ adamas-bench doctor                           # what this machine can run
+  $ adamas-bench selftest                         # check this build: each backend against its reference`);
   for (const cmd of program.commands) propagateExitOverride(cmd);
   return program;
 }

@@ -24,6 +24,8 @@ export interface RunFlags extends ModelFlags {
   dataDir?: string;
   measureRecall?: boolean;
   recordSelection?: boolean;
+  recordLogits?: boolean;
+  replaySelection?: string;
   jobTimeout?: number;
 }
 
@@ -61,6 +63,8 @@ export function addRunOptions(cmd: Command, opts: { methods?: boolean } = {}): C
     .option('--data-dir <dir>', 'root of the local data sets (env ADAMAS_BENCH_DATA)')
     .option('--measure-recall', 'also report, per job, the share of the full-attention softmax mass on the selected tokens (records per step, layer and head in <run>/records/)', false)
     .option('--record-selection', 'also keep the selected token positions of every step, layer and head in <run>/records/', false)
+    .option('--record-logits', "also keep, per decode step, the top-20 logits and the chosen token's logit and margin (top-1 minus top-2) in <run>/records/", false)
+    .option('--replay-selection <run-dir>', 'attend, at every decode step, over the selections an earlier --record-selection run of the same jobs recorded (e.g. on the other backend)')
     .option('--job-timeout <s>', "seconds a worker may stay silent during a job before it counts as hung and is killed (default: 10x the job's estimate, at least 60)", positiveSeconds);
 }
 
@@ -95,6 +99,8 @@ export function runSettings(cmd: Command, flags: RunFlags): { overrides: SuiteOv
     ...(flags.jobTimeout !== undefined && { jobTimeout: flags.jobTimeout }),
     ...(flags.measureRecall && { measureRecall: true }),
     ...(flags.recordSelection && { recordSelection: true }),
+    ...(flags.recordLogits && { recordLogits: true }),
+    ...(flags.replaySelection !== undefined && { replaySelection: flags.replaySelection }),
   };
   return { overrides, options };
 }

@@ -211,10 +211,45 @@ export type BenchAttentionResult = Record<BenchPhase, number[]> & {
   clocks: BenchClocks;
 };
 
+/** One comparison of the layer selftest (native/src/selftest/selftest.h). */
+export interface SelftestRow {
+  /** The layer checked: 'cpu' or 'cuda'. */
+  backend: string;
+  /** 'plain reference' (the definitions computed plainly, in double) or 'cpu layer'. */
+  against: string;
+  check: string;
+  shape: string;
+  method: string;
+  /** Lists that differ (selection), else the largest |difference|; Infinity for a non-finite output. */
+  value: number;
+  tolerance: string;
+  pass: boolean;
+  /** The first difference beyond the tolerance, or an error. */
+  note?: string;
+}
+
+export interface SelftestResult {
+  seed: number;
+  seconds: number;
+  /** Whether the CUDA layer was checked, and why not (or why it stopped). */
+  cuda: { run: boolean; reason?: string; device?: string };
+  rows: SelftestRow[];
+}
+
+export interface SelftestOptions {
+  /** [a seed from the clock] a non-negative integer below 2^53 */
+  seed?: number;
+  /** 'cpu': the CPU layer against the plain reference only; 'cuda' / 'auto' ['auto']: the CUDA
+   *  layer against the CPU's too, where the build and machine have CUDA (else cuda.reason). */
+  device?: 'cpu' | 'cuda' | 'auto';
+}
+
 export interface NativeAddon {
   readGguf(path: string): GgufInfo;
   buildInfo(): BuildInfo;
   benchAttention(options: BenchAttentionOptions): Promise<BenchAttentionResult>;
+  /** The layer attention selftest, off the event loop. */
+  selftest(options?: SelftestOptions): Promise<SelftestResult>;
   /** model: a GGUF file's path, or 'synthetic:<preset>' */
   Engine: new (model: string, options?: NativeEngineOptions) => NativeEngine;
   /** The synthetic presets, for planning without an engine. */

@@ -14,6 +14,7 @@ import { engineRefusals, modelFacts, syntheticModelFacts, type ModelFacts } from
 import { isSyntheticModel, syntheticModel } from '../model/synthetic.js';
 import { Tokenizer } from '../model/tokenizer.js';
 import { loadAddon, readGgufMetadata, type BuildInfo, type GgufInfo } from '../native/addon.js';
+import { checkReplaySource } from '../results/replay-source.js';
 import { defaultRunDir } from '../results/rundir.js';
 import { jobNeedsModel, needsModel } from '../tasks/task-registry.js';
 import { resolveDevice, workerSlots, type Device, type WorkerSlot } from './device.js';
@@ -199,6 +200,7 @@ export async function preflight(run: PlannedRun, req: RunRequest): Promise<Runna
   if (!resuming) checkCreatable(dir);
   const modelJobs = run.jobs.filter((j) => jobNeedsModel(req.registry, j));
   const loadModel = modelJobs.length > 0;
+  if (o.replaySelection !== undefined) checkReplaySource(run.jobs, o.replaySelection);
   if (loadModel) {
     const models = await checkModels(modelJobs, o.cacheDir);
     const tokenizers = new Map<string, Tokenizer>();

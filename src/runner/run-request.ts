@@ -31,6 +31,10 @@ export interface RunOptions {
   /** Instrumentation of the sparse decode steps (see WorkerInit). */
   measureRecall?: boolean;
   recordSelection?: boolean;
+  /** --record-logits (see WorkerInit). */
+  recordLogits?: boolean;
+  /** --replay-selection <run>: attend over the selections recorded there (results/replay-source.ts). */
+  replaySelection?: string;
 }
 
 /** How a suite entry is named in messages: '/tasks/<i>' for files, '' for a task command's flags. */

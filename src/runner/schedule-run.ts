@@ -62,6 +62,8 @@ export async function scheduleRun(run: RunnableRun, rd: RunDirectory, req: RunRe
         ...(o.threads && { threads: o.threads }),
         ...(run.dataDir && { dataDir: run.dataDir }),
         ...((o.measureRecall || o.recordSelection) && { measureRecall: o.measureRecall, recordSelection: o.recordSelection, runDir: resolve(dir) }),
+        ...(o.recordLogits && { recordLogits: true, runDir: resolve(dir) }),
+        ...(o.replaySelection && { replaySelection: resolve(o.replaySelection), runDir: resolve(dir) }),
       },
       logDir: runPath(dir, 'logs'),
       firstWorkerNumber: existsSync(runPath(dir, 'logs')) ? readdirSync(runPath(dir, 'logs')).length + 1 : 1,

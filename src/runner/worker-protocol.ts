@@ -16,6 +16,10 @@ export interface WorkerInit {
    *  writes its per-step records to <runDir>/records/<job id>.json. */
   measureRecall?: boolean;
   recordSelection?: boolean;
+  /** --record-logits: each job writes its decode steps' top-20 logits to its records. */
+  recordLogits?: boolean;
+  /** --replay-selection: the recorded run (absolute path) whose selections the jobs attend over. */
+  replaySelection?: string;
   runDir?: string;
 }
 

@@ -17,7 +17,9 @@ import { failureCodeOf } from '../core/errors.js';
 import { loadAddon } from '../native/addon.js';
 import type { RunContext } from '../tasks/types.js';
 import { endsWorker } from './failure.js';
+import { InstrumentedEngine } from './decode-instruments.js';
 import { collectRecords } from './records.js';
+import { openReplaySource } from '../results/replay-source.js';
 import { PrefixSession } from './session.js';
 
 function send(msg: FromWorker): void {
@@ -33,6 +35,8 @@ interface State {
   init: WorkerInit;
   model?: LoadedModel;
   session?: PrefixSession;
+  /** --record-logits, --replay-selection: the engine the tasks see, with the decode instruments. */
+  instruments?: InstrumentedEngine;
 }
 
 async function handleInit(init: WorkerInit): Promise<State> {
@@ -43,14 +47,18 @@ async function handleInit(init: WorkerInit): Promise<State> {
   }
   const state: State = { registry, init };
   if (init.loadModel) {
-    const model = await loadModel(init.model, { cache: init.cacheDir, threads: init.threads, device: init.device });
+    const loaded = await loadModel(init.model, { cache: init.cacheDir, threads: init.threads, device: init.device });
+    if (init.recordLogits || init.replaySelection)
+      state.instruments = new InstrumentedEngine(loaded.engine, { recordLogits: init.recordLogits, ...(init.replaySelection && { replay: openReplaySource(init.replaySelection) }) });
+    const model: LoadedModel = state.instruments ? { ...loaded, engine: state.instruments } : loaded;
     state.model = model;
     state.session = new PrefixSession(model.engine, { measureRecall: init.measureRecall, recordSelection: init.recordSelection });
     // the digest of the file loaded (for a registry model, resolveModel has checked it is the pinned
     // one); a synthetic model has no file
     const sha256 = model.synthetic ? undefined : await fileDigest(model.resolved.path, cacheDir(init.cacheDir));
+    if (sha256) state.instruments?.checkModel(init.model, sha256);
     send({ type: 'ready', model: { path: model.resolved.path, ...(sha256 && { sha256 }), config: { ...model.config } },
-      backend: model.engine.backend, device: model.engine.deviceName });
+      backend: loaded.engine.backend, device: loaded.engine.deviceName });
   } else {
     send({ type: 'ready', backend: init.device, device: init.device });
   }
@@ -85,9 +93,12 @@ async function handleJob(state: State, job: Job): Promise<void> {
       log: (message) => send({ type: 'log', message }),
       recordFacts: (f) => Object.assign(facts, f),
     };
+    state.instruments?.beginJob(job);
     const measurements = checkMeasurements(await module.run(job, ctx));
-    if (state.model && job.peer === undefined && (state.init.measureRecall || state.init.recordSelection))
-      measurements.push(...collectRecords(state.model.engine, state.model.config, job, state.init.runDir));
+    const extra = state.instruments?.finishJob();
+    if (extra?.replay?.notRecorded) send({ type: 'log', message: `${job.id}: ${extra.replay.notRecorded} decode steps past the recorded job's end selected on their own` });
+    if (state.model && job.peer === undefined && (state.init.measureRecall || state.init.recordSelection || extra))
+      measurements.push(...collectRecords(state.model.engine, state.model.config, job, state.init.runDir, extra));
     send({ type: 'result', result: { jobId: job.id, measurements, seconds: (performance.now() - t0) / 1000,
       ...(Object.keys(facts).length > 0 && { facts }) } });
   } catch (err) {

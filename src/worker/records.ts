@@ -1,15 +1,16 @@
 // What the engine recorded during a job's sparse decode steps (--measure-recall,
 // --record-selection): a `recall` measurement for the results table, and the full records
-// (per step, layer and head) in <run>/records/<job id>.json for analysis.
+// (per step, layer and head) in <run>/records/<job id>.json for analysis (results/records.ts),
+// with what the decode instruments add (--record-logits, --replay-selection).
 import { makeDirectory, writeWholeFile } from '../core/files.js';
-import { join } from 'node:path';
 import { methodLabel } from '../methods/spec.js';
 import type { ModelConfig, NativeEngine } from '../native/addon.js';
 import type { Job, Measurement } from '../core/job.js';
+import { recordsDir, recordsPath, type JobRecords } from '../results/records.js';
 
-export function collectRecords(engine: NativeEngine, config: ModelConfig, job: Job, runDir?: string): Measurement[] {
+export function collectRecords(engine: NativeEngine, config: ModelConfig, job: Job, runDir?: string, extra?: Partial<JobRecords>): Measurement[] {
   const rec = engine.records({ clear: true });
-  if (!rec.recall && !rec.selected) return [];
+  if (!rec.recall && !rec.selected && !extra) return [];
   const { nLayers: layers, nHeads: heads } = config;
   const out: Measurement[] = [];
   if (rec.recall) {
@@ -30,9 +31,8 @@ export function collectRecords(engine: NativeEngine, config: ModelConfig, job: J
     }
   }
   if (runDir) {
-    const dir = join(runDir, 'records');
-    makeDirectory(dir);
-    writeWholeFile(join(dir, `${job.id}.json`), JSON.stringify({
+    makeDirectory(recordsDir(runDir));
+    writeWholeFile(recordsPath(runDir, job.id), JSON.stringify({
       jobId: job.id,
       label: methodLabel(job.method),
       layers,
@@ -41,7 +41,8 @@ export function collectRecords(engine: NativeEngine, config: ModelConfig, job: J
       // [step][layer][head], null where the layer attended densely
       ...(rec.recall && { recall: Array.from(rec.recall, (v) => (Number.isNaN(v) ? null : Number(v.toFixed(5)))) }),
       ...(rec.selected && { selected: rec.selected.map((step) => step.map((idx) => Array.from(idx))) }),
-    }));
+      ...extra,
+    } satisfies JobRecords));
   }
   return out;
 }

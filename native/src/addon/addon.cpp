@@ -8,6 +8,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   adamas::addon::register_engine(env, exports);
   adamas::addon::register_build_info(env, exports);
   adamas::addon::register_bench(env, exports);
+  adamas::addon::register_selftest(env, exports);
   return exports;
 }
 
