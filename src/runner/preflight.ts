@@ -19,7 +19,7 @@ import { loadAddon, readGgufMetadata, type BuildInfo, type GgufInfo } from '../n
 import { fits } from '../report/memory-table.js';
 import { defaultRunDir } from '../results/rundir.js';
 import { jobNeedsModel, needsModel } from '../tasks/task-registry.js';
-import { resolveDevice, workerSlots, type Device, type WorkerSlot } from './device.js';
+import { cudaStatus, resolveDevice, workerSlots, type Device, type WorkerSlot } from './device.js';
 import { expandSuite, type ExpandedTask } from './expand.js';
 import { planJobs, type Plan } from './plan.js';
 import type { RunRequest } from './run-request.js';
@@ -91,7 +91,10 @@ export function planRun(req: RunRequest): PlannedRun {
   const o = req.options;
   const info = buildInfoOrUndefined();
   const suiteTasks = req.suite.tasks.map((t) => t.task).filter((t) => !o.tasks || o.tasks.includes(t));
-  const device = resolveDevice(o.device, info, { planOnly: o.dryRun, needsEngine: needsModel(req.registry, suiteTasks) });
+  const needsEngine = needsModel(req.registry, suiteTasks);
+  const device = resolveDevice(o.device, info, { planOnly: o.dryRun, needsEngine });
+  if (o.devices && device === 'cpu')
+    throw new UsageError(`--devices ${o.devices.join(',')} is for runs on CUDA, and this one is on the CPU: ${cudaStatus(info, { needsEngine }).reason ?? '--device cpu'}`);
   const dataDir = dataDirOf(o.dataDir);
   const tasks = expandSuite(req.suite, req.registry, device, req.source, { only: o.tasks, pathOf: req.pathOf });
   const plan = planJobs(req.suite.name, tasks, { device, dataDir, modelContextLength: contextLengthReader(o.cacheDir), dryRun: o.dryRun });
