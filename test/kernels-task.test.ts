@@ -11,7 +11,7 @@ import { caseString, type Job } from '../src/core/job.js';
 import { makeSpec } from '../src/methods/spec.js';
 import type { BenchAttentionResult } from '../src/native/addon.js';
 import { readRun } from '../src/results/read.js';
-import { benchOptions, kernelsTask, sequenceLengths } from '../src/tasks/kernels/index.js';
+import { benchOptions, caseSeconds, kernelsTask, sequenceLengths } from '../src/tasks/kernels/index.js';
 import { kernelFacts, kernelRows, throttleNote } from '../src/tasks/kernels/rows.js';
 import { bin, ensureBuilt } from './helpers/build.js';
 
@@ -73,6 +73,17 @@ function result(throttled: boolean): BenchAttentionResult {
     clocks: { available: true, samples: 120, smMinMHz: throttled ? 1500 : 1980, smMaxMHz: 1980, memMinMHz: 3201, memMaxMHz: 3201, throttled, note: '' },
   };
 }
+
+describe('the time a case takes', () => {
+  it('leaves its time limit (10x the estimate) room for every phase to run cold and hot to its timeout', () => {
+    for (const timeout of [1, 5, 15]) {
+      const [p] = kernelsTask.plan({ ...gpuOptions, timeout }, makeSpec('adamas', 256), cuda);
+      const job: Job = { ...p, id: 'x', suite: 's', model: p.model!, method: makeSpec('adamas', 256) };
+      expect(10 * caseSeconds(job, 'cuda')).toBeGreaterThanOrEqual(2 * 5 * timeout);
+      expect(caseSeconds({ ...job, peer: 'flashinfer' }, 'cuda')).toBeGreaterThan(caseSeconds({ ...job, peer: 'sdpa' }, 'cuda'));
+    }
+  });
+});
 
 describe('the rows of a result', () => {
   it('cold and hot samples of every phase, bandwidth, full attention, speedup, copy bandwidth, clocks', () => {

@@ -1,7 +1,7 @@
 // The peers (scripts/peers/*.py) as the tasks run them, with a fake Python in a temporary
-// directory that answers the torch probe and prints JSON lines as the helpers do: the lines are
+// directory that answers the torch probe and prints JSON lines as the peer scripts do: the lines are
 // parsed into rows of method peer:<name>; whatever keeps a peer from running (no Python, no torch,
-// a library that does not import, a helper that fails, a CPU run, sequences of several lengths)
+// a library that does not import, a script that fails, a CPU run, sequences of several lengths)
 // is a skip row with the reason, never a failed job.
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import type { RunContext } from '../src/tasks/types.js';
 const dir = mkdtempSync(join(tmpdir(), 'peers-'));
 const argsLog = join(dir, 'args.log');
 
-/** A fake python: `-c` is the torch probe; otherwise argv[2] is the helper and the rest its flags. */
+/** A fake python: `-c` is the torch probe; otherwise argv[2] is the script and the rest its flags. */
 function fakePython(name: string, body: string): string {
   const path = join(dir, name);
   writeFileSync(path, `#!/usr/bin/env node
@@ -82,7 +82,7 @@ function kernelsJob(peer: string, params: Record<string, string | number> = {}):
       maxNoise: 0.02, timeout: 5, ...params }, prefixKey: '', seed: 42, peer };
 }
 
-describe('the helpers\' output', () => {
+describe('the peer scripts\' output', () => {
   it('is one JSON object a line; anything else is left out', () => {
     expect(parsePeerLines('{"peer": "sdpa", "kv_len": 8}\nwarning: x\n[1, 2]\n{"torn": \n  {"peer": "flashinfer"}  \n')).toEqual([
       { peer: 'sdpa', kv_len: 8 }, { peer: 'flashinfer' },
@@ -108,13 +108,13 @@ describe('what keeps a peer from running is the reason of a skip row', () => {
     expect(out).toEqual({ ok: false, skipped: why });
   });
 
-  it('a helper that fails before printing anything', async () => {
+  it('a script that fails before printing anything', async () => {
     const crash = fakePython('crash-python', "process.stderr.write('Traceback\\nRuntimeError: CUDA error: out of memory\\n'); process.exit(1);");
     expect(await runPeer('llama_decode.py', ['--model', 'llama2-7b'], { python: crash }))
       .toEqual({ ok: false, skipped: 'llama_decode.py failed (exit code 1): RuntimeError: CUDA error: out of memory' });
   });
 
-  it('a helper that fails after some lines keeps them', async () => {
+  it('a script that fails after some lines keeps them', async () => {
     const partial = fakePython('partial-python', "emit({ peer: 'sdpa', kv_len: 1 }); process.exit(1);");
     expect(await runPeer('decode_attention.py', [], { python: partial })).toMatchObject({ ok: true, lines: [{ peer: 'sdpa', kv_len: 1 }] });
   });

@@ -1,8 +1,9 @@
 // The stages of a run before anything is written: plan it (device, data directory, the suite
 // expanded and planned, the shard taken), then, unless it is a dry run, check that it can start:
 // worker slots, a run directory that can be created (or one to continue), model files that are
-// what they claim (the pinned sha256) and that the engine can load, the method knobs against each
-// model, and the jobs against their data. Any problem here exits 2 and leaves nothing behind.
+// what they claim (the pinned sha256) and that the engine can load (on a GPU: whose weights fit
+// it), the method knobs against each model, and the jobs against their data. Any problem here
+// exits 2 and leaves nothing behind.
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
@@ -10,21 +11,21 @@ import type { Job } from '../core/job.js';
 import { specProblems } from '../methods/knobs.js';
 import { methodLabel } from '../methods/spec.js';
 import { cachedPath, findRegistryModel, isCached, resolveModel } from '../model/catalog.js';
+import { formatBytes } from '../model/footprint.js';
 import { engineRefusals, modelFacts, syntheticModelFacts, type ModelFacts } from '../model/model-facts.js';
 import { isSyntheticModel, syntheticModel } from '../model/synthetic.js';
 import { Tokenizer } from '../model/tokenizer.js';
 import { loadAddon, readGgufMetadata, type BuildInfo, type GgufInfo } from '../native/addon.js';
+import { fits } from '../report/memory-table.js';
 import { checkReplaySource } from '../results/replay-source.js';
 import { defaultRunDir } from '../results/rundir.js';
 import { jobNeedsModel, needsModel } from '../tasks/task-registry.js';
-import { resolveDevice, workerSlots, type Device, type WorkerSlot } from './device.js';
+import { cudaStatus, resolveDevice, workerSlots, type Device, type WorkerSlot } from './device.js';
 import { expandSuite, type ExpandedTask } from './expand.js';
 import { planJobs, type Plan } from './plan.js';
 import type { RunRequest } from './run-request.js';
-import { shardJobs } from './shard.js';
 import { memoryPlan } from './memory-plan.js';
-import { fits } from '../report/memory-table.js';
-import { formatBytes } from '../model/footprint.js';
+import { shardJobs } from './shard.js';
 
 export interface PlannedRun {
   /** The addon's build, when it loads. */
@@ -91,7 +92,10 @@ export function planRun(req: RunRequest): PlannedRun {
   const o = req.options;
   const info = buildInfoOrUndefined();
   const suiteTasks = req.suite.tasks.map((t) => t.task).filter((t) => !o.tasks || o.tasks.includes(t));
-  const device = resolveDevice(o.device, info, { planOnly: o.dryRun, needsEngine: needsModel(req.registry, suiteTasks) });
+  const needsEngine = needsModel(req.registry, suiteTasks);
+  const device = resolveDevice(o.device, info, { planOnly: o.dryRun, needsEngine });
+  if (o.devices && device === 'cpu')
+    throw new UsageError(`--devices ${o.devices.join(',')} is for runs on CUDA, and this one is on the CPU: ${cudaStatus(info, { needsEngine }).reason ?? '--device cpu'}`);
   const dataDir = dataDirOf(o.dataDir);
   const tasks = expandSuite(req.suite, req.registry, device, req.source, { only: o.tasks, pathOf: req.pathOf });
   const plan = planJobs(req.suite.name, tasks, { device, dataDir, modelContextLength: contextLengthReader(o.cacheDir), dryRun: o.dryRun });

@@ -7,13 +7,13 @@ import { jobLabel, type Job } from '../core/job.js';
 import { createProgress } from '../report/progress.js';
 import { writeMeta, type RunMeta } from '../results/meta.js';
 import { runPath } from '../results/rundir.js';
+import { jobNeedsModel } from '../tasks/task-registry.js';
 import type { RunnableRun } from './preflight.js';
 import type { RunDirectory } from './run-directory.js';
 import type { RunRequest } from './run-request.js';
 import { ratesFor } from './calibration.js';
 import { jobTimeoutSeconds, modelScale } from './estimate.js';
 import { runScheduler, type SchedulerResult } from './scheduler.js';
-import { jobNeedsModel } from '../tasks/task-registry.js';
 
 export interface ScheduledRun {
   /** Jobs of the run that are ok (before this invocation included) and that failed. */

@@ -1,7 +1,7 @@
-// Other implementations timed in the same run (`--peers`): the Python helpers of scripts/peers/,
+// Other implementations timed in the same run (`--peers`): the Python scripts of scripts/peers/,
 // run with the worker's Python (ADAMAS_BENCH_PYTHON, else python3) on the worker's GPU (its
 // CUDA_VISIBLE_DEVICES), each printing one JSON object a line. A peer that cannot run here (no
-// Python, no torch, no CUDA device for torch, a library that does not import, a helper that
+// Python, no torch, no CUDA device for torch, a library that does not import, a script that
 // fails) is a skip row saying why, never a failed job.
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -25,7 +25,7 @@ export function peerPython(): string {
   return process.env.ADAMAS_BENCH_PYTHON || 'python3';
 }
 
-/** One JSON line of a helper. */
+/** One JSON line of a peer script. */
 export type PeerLine = Record<string, unknown>;
 
 export type PeerOutcome =
@@ -56,7 +56,7 @@ export function torchUnavailable(python = peerPython()): Promise<string | undefi
   return p;
 }
 
-/** Parses a helper's stdout: the JSON object lines (anything else is not protocol: left out). */
+/** Parses a peer script's stdout: the JSON object lines (anything else is not protocol: left out). */
 export function parsePeerLines(stdout: string): PeerLine[] {
   const out: PeerLine[] = [];
   for (const line of stdout.split('\n')) {
@@ -73,8 +73,8 @@ export function parsePeerLines(stdout: string): PeerLine[] {
 }
 
 /**
- * Runs a helper with `args` once torch can run on the GPU: its JSON lines, or why it was skipped.
- * A helper that exits non-zero counts as skipped unless it printed lines (they are kept; the cases
+ * Runs a peer script with `args` once torch can run on the GPU: its JSON lines, or why it was skipped.
+ * A script that exits non-zero counts as skipped unless it printed lines (they are kept; the cases
  * without a line are the caller's to report as skipped).
  */
 export async function runPeer(script: PeerScript, args: readonly string[], opts: { python?: string; timeoutMs?: number; root?: string } = {}):

@@ -131,9 +131,7 @@ export const kernelsTask: TaskModule<KernelsOptions> = {
     'adamas-bench kernels --shapes llama3-8b --kv-lens 32768 --budget 256 --gqa kv',
     'adamas-bench kernels --device cuda --batch 1,4,16 --kv-lens 8192,32768,131072 --budget 256 --peers sdpa,flashinfer',
   ],
-  estimateWork: (job, device) => ({
-    seconds: job.peer !== undefined ? (job.peer === 'flashinfer' ? 60 : 20) : device === 'cuda' ? 4 : 2 + job.contextLen / 4000,
-  }),
+  estimateWork: (job, device) => ({ seconds: caseSeconds(job, device) }),
 
   plan(options: KernelsOptions, method: MethodSpec, ctx: PlanContext): PlannedJob[] {
     checkBatch(options, method, ctx);
@@ -175,6 +173,21 @@ export const kernelsTask: TaskModule<KernelsOptions> = {
     return kernelRows(result, methodLabel(m));
   },
 };
+
+/**
+ * About how long a case takes: each phase it times (one for full attention; estimate, top-k,
+ * attention, the step and full attention beside a sparse method) sampled cold and then hot under
+ * the stopping rule, each for about its minimum time, or an eighth of the timeout where that is
+ * more, so that the job's time limit (10x this) covers every phase running to its timeout. A peer
+ * adds Python's start (and FlashInfer's first compilation).
+ */
+export function caseSeconds(job: Job, device: 'cpu' | 'cuda'): number {
+  const p = job.params;
+  const perSampling = Math.max(Number(p.minTime) + 0.1, Number(p.timeout) / 8);
+  if (job.peer !== undefined) return (job.peer === 'flashinfer' ? 60 : 15) + 2 * perSampling;
+  const phases = job.method.method === 'full' ? 1 : 5;
+  return 1 + 2 * phases * perSampling + (device === 'cpu' ? job.contextLen / 4000 : 0);
+}
 
 /** What the step benchmark times for a job: the method as the engine takes it (every knob), the
  *  shape, the sequences and their lengths, the stopping rule, the runs of a hot sample. */
