@@ -1,6 +1,6 @@
 // adamas-bench selftest: the addon's layer selftest on this build (the CPU rows, the CUDA rows
 // absent with the reason, bad options refused), the device choice, the engine checks on the
-// default model with a stand-in for the CUDA engine (equal: pass; off by 0.05: fail), and the
+// default model with a stand-in for the CUDA engine (equal: pass; off by 0.08: fail), and the
 // command's exit codes.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,13 +135,13 @@ describe.runIf(modelCached)('the engine checks on the default model', () => {
     ]);
     for (const r of rows) expect(r.pass, JSON.stringify(r)).toBe(true);
     expect(rows[3].value).toBe(0);
-    expect(rows[3].tolerance).toBe('|d| <= 0.02');
+    expect(rows[3].tolerance).toBe('|d| <= 0.05');
   }, 120_000);
 
   it('fails a CUDA engine whose logits are off, or that cannot be made', async () => {
-    const off = await engineChecks((d) => (d === 'cpu' ? cpu : standIn(cudaLike, 0.05)), small, { cuda: true });
+    const off = await engineChecks((d) => (d === 'cpu' ? cpu : standIn(cudaLike, 0.08)), small, { cuda: true });
     const logits = off.filter((r) => r.backend === 'cuda' && r.check.startsWith('logits'));
-    expect(logits.every((r) => !r.pass && Math.abs(r.value - 0.05) < 1e-5)).toBe(true);
+    expect(logits.every((r) => !r.pass && Math.abs(r.value - 0.08) < 1e-5)).toBe(true);
     expect(off.find((r) => r.check.startsWith('greedy') && r.backend === 'cuda')?.pass).toBe(true);  // a shift moves no argmax
     const none = await engineChecks((d) => {
       if (d === 'cuda') throw new Error('CUDA engine: out of device memory');
