@@ -100,6 +100,19 @@ function cases(options: KernelsOptions): [ShapeName, number, number][] {
   return options.shapes.flatMap((shape) => options.kvLens.flatMap((kvLen) => options.batch.map((b): [ShapeName, number, number] => [shape, kvLen, b])));
 }
 
+/** One job per case (shape x kv_len x batch) of the options. */
+function caseJobs(options: KernelsOptions, ctx: PlanContext): PlannedJob[] {
+  return cases(options).map(([shape, kvLen, batch]) => ({
+    task: 'kernels' as const,
+    dataset: shape,
+    model: shapeModel(shape),
+    contextLen: kvLen,
+    params: caseParams(options, shape, kvLen, batch),
+    prefixKey: '',
+    seed: ctx.seed,
+  }));
+}
+
 export const kernelsTask: TaskModule<KernelsOptions> = {
   name: 'kernels',
   description: 'one attention layer\'s decode step, phase by phase (estimate / top-k / attention), against full attention',
@@ -135,29 +148,12 @@ export const kernelsTask: TaskModule<KernelsOptions> = {
 
   plan(options: KernelsOptions, method: MethodSpec, ctx: PlanContext): PlannedJob[] {
     checkBatch(options, method, ctx);
-    return cases(options).map(([shape, kvLen, batch]) => ({
-      task: 'kernels' as const,
-      dataset: shape,
-      model: shapeModel(shape),
-      contextLen: kvLen,
-      params: caseParams(options, shape, kvLen, batch),
-      prefixKey: '',
-      seed: ctx.seed,
-    }));
+    return caseJobs(options, ctx);
   },
 
   planPeers(options: KernelsOptions, ctx: PlanContext): PlannedJob[] {
     checkBatch(options, undefined, ctx);
-    return options.peers.flatMap((peer) => cases(options).map(([shape, kvLen, batch]) => ({
-      task: 'kernels' as const,
-      dataset: shape,
-      model: shapeModel(shape),
-      contextLen: kvLen,
-      params: caseParams(options, shape, kvLen, batch),
-      prefixKey: '',
-      seed: ctx.seed,
-      peer,
-    })));
+    return options.peers.flatMap((peer) => caseJobs(options, ctx).map((job) => ({ ...job, peer })));
   },
 
   async run(job: Job, ctx: RunContext): Promise<Measurement[]> {
