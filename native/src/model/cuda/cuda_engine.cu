@@ -331,7 +331,7 @@ void CudaEngine::rebuild_layers() {
 // their positions from the host.
 void CudaEngine::use_device_lengths(bool on) {
   const int* n_dev = on ? state_.as<int32_t>() + 1 : nullptr;
-  for (auto& la : layers_) static_cast<cuda::LayerAttention&>(*la).set_device_length(n_dev);
+  for (auto& la : layers_) la->set_device_length(n_dev);
 }
 
 void CudaEngine::drop_graph() {

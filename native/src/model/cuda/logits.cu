@@ -14,6 +14,19 @@ __device__ __forceinline__ bool better(float v, int i, float best_v, int best_i)
   return v > best_v || (v == best_v && i < best_i);
 }
 
+// The warp's best (v, i) into every lane's pair.
+__device__ __forceinline__ void warp_best(float& best_v, int& best_i) {
+#pragma unroll
+  for (int off = 16; off > 0; off /= 2) {
+    const float v = __shfl_xor_sync(0xffffffffu, best_v, off);
+    const int i = __shfl_xor_sync(0xffffffffu, best_i, off);
+    if (better(v, i, best_v, best_i)) {
+      best_v = v;
+      best_i = i;
+    }
+  }
+}
+
 __global__ void __launch_bounds__(kThreads) argmax_kernel(int32_t* token, const float* x, int n) {
   __shared__ float s_v[32];
   __shared__ int s_i[32];
@@ -25,15 +38,7 @@ __global__ void __launch_bounds__(kThreads) argmax_kernel(int32_t* token, const 
       best_i = i;
     }
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-#pragma unroll
-  for (int off = 16; off > 0; off /= 2) {
-    const float v = __shfl_xor_sync(0xffffffffu, best_v, off);
-    const int i = __shfl_xor_sync(0xffffffffu, best_i, off);
-    if (better(v, i, best_v, best_i)) {
-      best_v = v;
-      best_i = i;
-    }
-  }
+  warp_best(best_v, best_i);
   if (lane == 0) {
     s_v[warp] = best_v;
     s_i[warp] = best_i;
@@ -42,15 +47,7 @@ __global__ void __launch_bounds__(kThreads) argmax_kernel(int32_t* token, const 
   if (warp != 0) return;
   best_v = lane < int(blockDim.x / 32) ? s_v[lane] : -INFINITY;
   best_i = lane < int(blockDim.x / 32) ? s_i[lane] : INT_MAX;
-#pragma unroll
-  for (int off = 16; off > 0; off /= 2) {
-    const float v = __shfl_xor_sync(0xffffffffu, best_v, off);
-    const int i = __shfl_xor_sync(0xffffffffu, best_i, off);
-    if (better(v, i, best_v, best_i)) {
-      best_v = v;
-      best_i = i;
-    }
-  }
+  warp_best(best_v, best_i);
   if (lane == 0) *token = best_i < n ? best_i : 0;  // all NaN: 0, as the CPU's loop leaves it
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/cuda/check.h"
+#include "common/cuda/hash_normal.cuh"
 #include "common/error.h"
 #include "model/cuda/device_math.cuh"
 #include "model/cuda/ops.h"
@@ -84,18 +85,6 @@ Slot slot(DeviceWeights& w, const ModelConfig& c, const WeightSpec& s) {
 }
 
 void* at(const Slot& s) { return static_cast<uint8_t*>(s.buffer->get()) + s.offset * int64_t(dtype_bytes(s.type)); }
-
-// A standard normal value per (seed, i) from a counter-based hash (Box-Muller on two uniforms), the
-// generator of the kernel benchmark's inputs: gigabytes drawn on the device in milliseconds.
-__device__ float hash_normal(uint64_t seed, uint64_t i) {
-  uint64_t z = seed * 0x9e3779b97f4a7c15ull + i * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  const float u1 = (float(uint32_t(z >> 40)) + 1.0f) / 16777217.0f;  // (0, 1]
-  const float u2 = float(uint32_t(z) & 0xffffffu) / 16777216.0f;
-  return sqrtf(-2.0f * logf(u1)) * cospif(2.0f * u2);
-}
 
 template <class T>
 __global__ void fill_normal_kernel(T* x, int64_t n, uint64_t seed, float sd) {
