@@ -12,11 +12,14 @@
 #include <vector>
 
 #include "check.h"
+#include "engine_util.h"
 #include "gguf_writer.h"
 #include "model/engine.h"
 
 using namespace adamas;
 using adamas::test::Gguf;
+using adamas::test::method;
+using adamas::test::random_tokens;
 using adamas::test::TempFile;
 
 namespace {
@@ -71,20 +74,6 @@ std::vector<uint8_t> tiny_llama(const TinyShape& s, uint32_t seed) {
 
 // GQA 4:2 with head_dim 32, and 3:1 with head_dim 64.
 const TinyShape kShapes[] = {{3, 64, 4, 2, 32, 96, 101}, {4, 96, 3, 1, 64, 128, 89}};
-
-std::vector<int32_t> random_tokens(std::mt19937& rng, int n, int vocab) {
-  std::uniform_int_distribution<int32_t> d(0, vocab - 1);
-  std::vector<int32_t> t(static_cast<size_t>(n));
-  for (int32_t& x : t) x = d(rng);
-  return t;
-}
-
-AttentionOptions method(Method m, int budget) {
-  AttentionOptions o;
-  o.method = m;
-  o.budget = budget;
-  return o;
-}
 
 // Every method and ablation with budget B (page size 4 where pages are involved).
 std::vector<AttentionOptions> all_methods(int B) {

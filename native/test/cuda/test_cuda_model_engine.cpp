@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "../engine_util.h"
 #include "../gguf_writer.h"
 #include "attention/cuda/decode.h"
 #include "cuda_util.h"
@@ -99,20 +100,6 @@ std::unique_ptr<Engine> open_engine(const std::string& model, const char* device
   return make_engine(model, o);
 }
 
-std::vector<int32_t> random_tokens(std::mt19937& rng, int n, int lo, int vocab) {
-  std::uniform_int_distribution<int32_t> d(lo, vocab - 1);
-  std::vector<int32_t> t(static_cast<size_t>(n));
-  for (int32_t& x : t) x = d(rng);
-  return t;
-}
-
-AttentionOptions method(Method m, int budget) {
-  AttentionOptions o;
-  o.method = m;
-  o.budget = budget;
-  return o;
-}
-
 // The methods and ablations the CUDA backend takes, at budget B (pages of 4 where pages are used).
 std::vector<AttentionOptions> cuda_methods(int B) {
   std::vector<AttentionOptions> out;
@@ -192,7 +179,7 @@ TEST(cuda_engine_matches_cpu_on_random_models) {
   for (const TinyShape& s : kShapes) {
     TempFile file(tiny_model(s, 11));
     std::mt19937 rng(12);
-    const std::vector<int32_t> prompt = random_tokens(rng, 37, 0, s.vocab), next = random_tokens(rng, 20, 0, s.vocab);
+    const std::vector<int32_t> prompt = random_tokens(rng, 37, s.vocab), next = random_tokens(rng, 20, s.vocab);
     auto cpu = open_engine(file.path, "cpu");
     const auto want = run(*cpu, prompt, next);
     for (const char* wt : {"f16", "bf16"}) {
@@ -214,7 +201,7 @@ TEST(cuda_engine_long_prompt_nll_matches_cpu) {
   const TinyShape& s = kShapes[0];
   TempFile file(tiny_model(s, 21));
   std::mt19937 rng(22);
-  const std::vector<int32_t> prompt = random_tokens(rng, 4500, 0, s.vocab);
+  const std::vector<int32_t> prompt = random_tokens(rng, 4500, s.vocab);
   const int n = int(prompt.size());
   std::vector<float> cpu_logits(size_t(s.vocab)), gpu_logits(size_t(s.vocab)), cpu_nll(size_t(n - 1)), gpu_nll(size_t(n - 1), NAN);
   auto cpu = open_engine(file.path, "cpu");
@@ -230,7 +217,7 @@ TEST(cuda_engine_long_prompt_nll_matches_cpu) {
   std::fprintf(stderr, "  mean NLL cpu %.6f cuda %.6f, max |nll difference| %.2e\n", cpu_mean, gpu_mean,
                max_abs_diff(gpu_nll, cpu_nll));
   // a second prefill continues the sequence: the same as the CPU doing the same
-  const std::vector<int32_t> more = random_tokens(rng, 300, 0, s.vocab);
+  const std::vector<int32_t> more = random_tokens(rng, 300, s.vocab);
   cpu->prefill(more.data(), int(more.size()), cpu_logits.data());
   gpu->prefill(more.data(), int(more.size()), gpu_logits.data());
   CHECK_NEAR(max_abs_diff(gpu_logits, cpu_logits), 0.0, kRandomModelTolF16);
@@ -242,7 +229,7 @@ TEST(cuda_engine_methods_covering_the_sequence_are_full_attention) {
   for (const TinyShape& s : {kShapes[1], kShapes[2]}) {
     TempFile file(tiny_model(s, 31));
     std::mt19937 rng(32);
-    const std::vector<int32_t> prompt = random_tokens(rng, 41, 0, s.vocab), next = random_tokens(rng, 15, 0, s.vocab);
+    const std::vector<int32_t> prompt = random_tokens(rng, 41, s.vocab), next = random_tokens(rng, 15, s.vocab);
     auto gpu = open_engine(file.path, "cuda");
     gpu->set_attention(method(Method::Full, 0));
     const auto full = run(*gpu, prompt, next);
@@ -270,7 +257,7 @@ TEST(cuda_engine_sparse_steps_replay_cpu_selections) {
   for (const TinyShape& s : {kShapes[1], kShapes[3]}) {
     TempFile file(tiny_model(s, 41));
     std::mt19937 rng(42);
-    const std::vector<int32_t> prompt = random_tokens(rng, 120, 0, s.vocab), next = random_tokens(rng, 25, 0, s.vocab);
+    const std::vector<int32_t> prompt = random_tokens(rng, 120, s.vocab), next = random_tokens(rng, 25, s.vocab);
     auto cpu = open_engine(file.path, "cpu");
     auto gpu = open_engine(file.path, "cuda");
     const int L = s.layers, H = s.heads, V = s.vocab;
@@ -326,7 +313,7 @@ TEST(cuda_engine_graph_replay_equals_plain_launches) {
   const TinyShape& s = kShapes[2];
   TempFile file(tiny_model(s, 51));
   std::mt19937 rng(52);
-  const std::vector<int32_t> prompt = random_tokens(rng, 200, 0, s.vocab);
+  const std::vector<int32_t> prompt = random_tokens(rng, 200, s.vocab);
   auto greedy = [&](Engine& e, std::vector<float>* all) {
     std::vector<float> logits(size_t(s.vocab));
     e.set_attention(method(Method::Adamas, 32));
@@ -354,7 +341,7 @@ TEST(cuda_engine_cache_regrows_truncates_and_refuses) {
   const TinyShape& s = kShapes[0];
   TempFile file(tiny_model(s, 61));
   std::mt19937 rng(62);
-  const std::vector<int32_t> prompt = random_tokens(rng, 300, 0, s.vocab), next = random_tokens(rng, 400, 0, s.vocab);
+  const std::vector<int32_t> prompt = random_tokens(rng, 300, s.vocab), next = random_tokens(rng, 400, s.vocab);
   auto grown = open_engine(file.path, "cuda");
   auto reserved = open_engine(file.path, "cuda");
   for (Engine* e : {grown.get(), reserved.get()}) e->set_attention(method(Method::Quest, 32));
@@ -406,7 +393,7 @@ TEST(cuda_engine_default_model_matches_cpu) {
   std::vector<int32_t> long_prompt;  // the chat, then seeded filler, then the counting: 1500 tokens
   std::mt19937 rng(71);
   long_prompt.insert(long_prompt.end(), planets.begin(), planets.end());
-  const std::vector<int32_t> filler = random_tokens(rng, 1500 - int(planets.size() + counting.size()), 17, 49152);
+  const std::vector<int32_t> filler = random_tokens(rng, 1500 - int(planets.size() + counting.size()), 49152, 17);
   long_prompt.insert(long_prompt.end(), filler.begin(), filler.end());
   long_prompt.insert(long_prompt.end(), counting.begin(), counting.end());
 
@@ -470,7 +457,7 @@ TEST(cuda_engine_synthetic_models_run) {
       o.seed = seeds[k];
       auto e = make_engine(model, o);
       const int V = e->config().vocab_size;
-      if (prompt.empty()) prompt = random_tokens(rng, 1000, 0, V);
+      if (prompt.empty()) prompt = random_tokens(rng, 1000, V);
       first[k].resize(static_cast<size_t>(V));
       int32_t t = e->prefill(prompt.data(), int(prompt.size()), first[k].data());
       for (float x : first[k]) CHECK(std::isfinite(x));
