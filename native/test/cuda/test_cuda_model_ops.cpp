@@ -1,6 +1,6 @@
 // The CUDA engine's kernels against the CPU's ops (tensor/ops_cpu.h, Rope) on fresh random inputs of
 // odd sizes: RMSNorm, RoPE with every scaling and the KV-cache write layout, SwiGLU, the cuBLASLt
-// product wrapper, argmax with ties, NLL rows, the embedding gather, conversions, the RoPE table and
+// product wrapper, the decode step's gemv (with its RMSNorm and SwiGLU fusions), argmax with ties, NLL rows, the embedding gather, conversions, the RoPE table and
 // the growth of the device KV cache. Outputs are poisoned first, so an element left unwritten fails.
 #include <cuda_bf16.h>
 
@@ -13,6 +13,7 @@
 #include "attention/cuda/decode.h"
 #include "cuda_util.h"
 #include "model/cuda/gemm.h"
+#include "model/cuda/gemv.h"
 #include "model/cuda/kv_cache.h"
 #include "model/cuda/logits.h"
 #include "model/cuda/ops.h"
@@ -441,3 +442,63 @@ TEST(cuda_model_gemm_matches_cpu_matmul) {
   CHECK_CLOSE(got, want, 1e-4, 0.4, "gemm on offset pointers");
 }
 #endif
+
+// gemv against float64 sums of the same 16-bit weights and the fp32 input (normalised as
+// cpu::rmsnorm, joined as cpu::swiglu): fp32 sums of K products in another order stay within
+// ~sqrt(K) ulps of the terms' size.
+TEST(cuda_model_gemv_matches_cpu) {
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(211);
+  struct Shape {
+    int N, K;
+  };
+  for (const Shape s : {Shape{1, 8}, Shape{2, 8}, Shape{37, 72}, Shape{577, 584}, Shape{101, 1000}, Shape{960, 576},
+                        Shape{4096, 4096}, Shape{3, 11008}})
+    for (DType t : {DType::F16, DType::BF16})
+      for (int mode = 0; mode < 4; ++mode) {  // plain, accumulate, norm, norm + swiglu
+        const bool accumulate = mode == 1, norm = mode >= 2, swiglu = mode == 3;
+        if (swiglu && s.N % 2) continue;
+        std::vector<float> w = random_floats(rng, size_t(s.N) * s.K, 1.0f);
+        for (float& v : w) v = round_to(t, v);
+        const std::vector<float> x = random_floats(rng, size_t(s.K), 2.0f), g = random_floats(rng, size_t(s.K), 1.0f);
+        const int rows_out = swiglu ? s.N / 2 : s.N;
+        const std::vector<float> c0 = random_floats(rng, size_t(rows_out), 1.0f);
+        std::vector<float> xs = x;
+        if (norm) cpu::rmsnorm(xs.data(), x.data(), g.data(), 1, s.K, 1e-5f);
+        std::vector<float> dot(static_cast<size_t>(s.N));
+        for (int n = 0; n < s.N; ++n) {
+          double acc = 0;
+          for (int k = 0; k < s.K; ++k) acc += double(w[size_t(n) * s.K + k]) * xs[k];
+          dot[n] = float(acc);
+        }
+        std::vector<float> want(static_cast<size_t>(rows_out));
+        for (int i = 0; i < rows_out; ++i)
+          want[i] = swiglu ? dot[i] / (1.0f + std::exp(-dot[i])) * dot[rows_out + i] : dot[i] + (accumulate ? c0[i] : 0.0f);
+        Typed dw(t, w.size());
+        cuda::DeviceArray<float> fw(w), dx(x), dg(g), out(c0);
+        ADAMAS_CUDA_CHECK(cuda::convert_from_f32(dw.get(), t, fw.get(), int64_t(w.size()), nullptr));
+        if (!accumulate) out.fill_bytes(0xff);
+        cuda::GemvArgs a;
+        a.out = out.get(), a.w = dw.get(), a.w_type = t, a.x = dx.get(), a.norm = norm ? dg.get() : nullptr;
+        a.eps = 1e-5f, a.N = s.N, a.K = s.K, a.accumulate = accumulate, a.swiglu = swiglu;
+        ADAMAS_CUDA_CHECK(cuda::gemv(a, nullptr));
+        SYNC_CHECK();
+        CHECK_CLOSE(out.download(), want, 1e-5, 1e-4 * std::sqrt(double(s.K)),
+                    "gemv " + std::to_string(s.N) + "x" + std::to_string(s.K) + " " + cuda::dtype_name(t) +
+                        (accumulate ? " accumulate" : "") + (norm ? " norm" : "") + (swiglu ? " swiglu" : ""));
+      }
+  // what it does not take: K off a multiple of 8, a swiglu that accumulates or has an odd N
+  cuda::DeviceArray<float> x(16), out(16);
+  cuda::DeviceArray<uint16_t> w(16 * 16);
+  cuda::GemvArgs a;
+  a.out = out.get(), a.w = w.get(), a.x = x.get(), a.N = 2, a.K = 12;
+  CHECK_EQ(cuda::gemv(a, nullptr), cudaErrorInvalidValue);
+  a.K = 8, a.swiglu = true, a.accumulate = true;
+  CHECK_EQ(cuda::gemv(a, nullptr), cudaErrorInvalidValue);
+  a.accumulate = false, a.N = 3;
+  CHECK_EQ(cuda::gemv(a, nullptr), cudaErrorInvalidValue);
+  a.N = 2, a.w_type = DType::F32;
+  CHECK_EQ(cuda::gemv(a, nullptr), cudaErrorInvalidValue);
+  CHECK(!cuda::gemv_supports(w.get(), x.get() + 1, 8));
+  (void)cudaGetLastError();
+}

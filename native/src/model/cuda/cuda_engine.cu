@@ -26,6 +26,7 @@
 #include "attention/layer.h"
 #include "common/cuda/check.h"
 #include "model/cuda/gemm.h"
+#include "model/cuda/gemv.h"
 #include "model/cuda/kv_cache.h"
 #include "model/cuda/logits.h"
 #include "model/cuda/ops.h"
@@ -50,9 +51,12 @@ DType weight_dtype(const std::string& name) {
   throw InvalidArgument("weight_type '" + name + "' is not supported by the CUDA engine (supported: f16, bf16)");
 }
 
-// Intermediate tensors of `rows` tokens (one for the decode step, a chunk for the prefill).
+// Intermediate tensors of `rows` tokens (one for the decode step, a chunk for the prefill). The
+// decode step's products are matrix-vector products (gemv) on fp32 inputs, norms and SwiGLU fused
+// in: it uses att and h (fp32), and xn, att_t and gate_up only where gemv does not take the model.
 struct Activations {
   int rows = 0;
+  bool decode = false;
   DeviceBuffer x;        // fp32 [rows][C]: the residual stream
   DeviceBuffer xn;       // [rows][C] of the weight type: normalised input of a product
   DeviceBuffer qkv;      // fp32 [rows][(H + 2 KV) D]
@@ -60,12 +64,13 @@ struct Activations {
   DeviceBuffer att;      // fp32 [H][D]: the decode step's attention output (decode only)
   DeviceBuffer att_t;    // [rows][H D] of the weight type: attention output, input of the O product
   DeviceBuffer gate_up;  // fp32 [rows][2F]
-  DeviceBuffer h;        // [rows][F] of the weight type
+  DeviceBuffer h;        // [rows][F] of the weight type (decode: fp32)
   DeviceBuffer logits;   // fp32 [logit_rows][V]
   int logit_rows = 0;
 
   Activations() = default;
-  Activations(const ModelConfig& c, DType t, int n, int n_logit_rows, bool decode) : rows(n), logit_rows(n_logit_rows) {
+  Activations(const ModelConfig& c, DType t, int n, int n_logit_rows, bool for_decode)
+      : rows(n), decode(for_decode), logit_rows(n_logit_rows) {
     const size_t e = dtype_bytes(t), C = c.d_model, qd = size_t(c.n_heads) * c.head_dim;
     const size_t qkv_w = size_t(c.n_heads + 2 * c.n_kv_heads) * c.head_dim, F = c.d_ff, R = size_t(n);
     const std::string what = " for " + std::to_string(n) + " tokens";
@@ -76,7 +81,7 @@ struct Activations {
     if (decode) att = DeviceBuffer(qd * 4, "the attention output");
     att_t = DeviceBuffer(R * qd * e, "the attention output" + what);
     gate_up = DeviceBuffer(R * 2 * F * 4, "the FFN activations" + what);
-    h = DeviceBuffer(R * F * e, "the FFN activations" + what);
+    h = DeviceBuffer(R * F * (decode ? 4 : e), "the FFN activations" + what);
     logits = DeviceBuffer(size_t(n_logit_rows) * c.vocab_size * 4, "the logits of " + std::to_string(n_logit_rows) + " tokens");
   }
 };
@@ -139,6 +144,12 @@ class CudaEngine final : public Engine {
   void attention_inputs(Activations& a, int l, int rows, const int32_t* pos_dev, int pos_offset, DType q_type);
   void attention_outputs(Activations& a, int l, int rows);
   void lm_head(void* xn, const float* x, float* logits, int rows);
+  // out[N] = W . x (x normalised first with norm) as the decode step's gemv takes it.
+  GemvArgs product(float* out, const void* w, const float* x, int N, int K, const float* norm = nullptr) const {
+    GemvArgs g;
+    g.out = out, g.w = w, g.w_type = wtype_, g.x = x, g.norm = norm, g.eps = float(cfg_.rms_eps), g.N = N, g.K = K;
+    return g;
+  }
   void prefill_chunks(const int32_t* dev_tokens, int n, int rows, int logit_rows, bool nll, float scale);
 
   void enqueue_segment(int s);
@@ -177,6 +188,7 @@ class CudaEngine final : public Engine {
   DeviceBuffer nll_;     // fp32 [n - 1]
 
   bool use_graphs_ = true;
+  bool gemv_ = false;  // the decode step's products through gemv (every K a multiple of 8)
   cudaGraphExec_t graph_ = nullptr;  // the whole decode step; null: to capture
   bool graph_sparse_ = false;        // whether graph_ is a sparse step
   double last_ms_ = std::numeric_limits<double>::quiet_NaN();
@@ -227,8 +239,10 @@ CudaEngine::CudaEngine(const std::string& model, const EngineOptions& opts) {
   step_ = Activations(cfg_, wtype_, 1, 1, true);
   state_ = DeviceBuffer(2 * sizeof(int32_t), "the decode step's token and position");
 
-  // The decode products' plans now, so that capturing a graph only enqueues work.
   const int C = cfg_.d_model, qd = cfg_.n_heads * cfg_.head_dim, F = cfg_.d_ff;
+  gemv_ = C % 8 == 0 && qd % 8 == 0 && F % 8 == 0;
+  if (gemv_) return;
+  // Else the decode products' cuBLASLt plans now, so that capturing a graph only enqueues work.
   const int qkv = (cfg_.n_heads + 2 * cfg_.n_kv_heads) * cfg_.head_dim;
   gemm_->prepare(DType::F32, wtype_, 1, qkv, C);
   gemm_->prepare(DType::F32, wtype_, 1, C, qd, true);
@@ -367,8 +381,14 @@ void CudaEngine::attention_inputs(Activations& a, int l, int rows, const int32_t
                                   DType q_type) {
   const DeviceLayerWeights& L = w_.layers[l];
   const int C = cfg_.d_model, H = cfg_.n_heads, KV = cfg_.n_kv_heads, D = cfg_.head_dim;
-  ADAMAS_CUDA_CHECK(rmsnorm(a.xn.get(), wtype_, a.x.as<float>(), L.attn_norm.as<float>(), rows, C, float(cfg_.rms_eps), stream_));
-  gemm_->run(a.qkv.get(), DType::F32, a.xn.get(), L.wqkv.get(), wtype_, rows, (H + 2 * KV) * D, C);
+  if (a.decode && gemv_) {
+    ADAMAS_CUDA_CHECK(gemv(product(a.qkv.as<float>(), L.wqkv.get(), a.x.as<float>(), (H + 2 * KV) * D, C,
+                                   L.attn_norm.as<float>()),
+                           stream_));
+  } else {
+    ADAMAS_CUDA_CHECK(rmsnorm(a.xn.get(), wtype_, a.x.as<float>(), L.attn_norm.as<float>(), rows, C, float(cfg_.rms_eps), stream_));
+    gemm_->run(a.qkv.get(), DType::F32, a.xn.get(), L.wqkv.get(), wtype_, rows, (H + 2 * KV) * D, C);
+  }
   QkvArgs r;
   r.qkv = a.qkv.as<float>();
   r.bias = L.bqkv ? L.bqkv.as<float>() : nullptr;
@@ -390,6 +410,20 @@ void CudaEngine::attention_inputs(Activations& a, int l, int rows, const int32_t
 void CudaEngine::attention_outputs(Activations& a, int l, int rows) {
   const DeviceLayerWeights& L = w_.layers[l];
   const int C = cfg_.d_model, qd = cfg_.n_heads * cfg_.head_dim, F = cfg_.d_ff;
+  if (a.decode && gemv_) {
+    float* x = a.x.as<float>();
+    GemvArgs o = product(x, L.wo.get(), a.att.as<float>(), C, qd);
+    o.accumulate = true;
+    ADAMAS_CUDA_CHECK(gemv(o, stream_));
+    GemvArgs gate_up = product(a.h.as<float>(), L.w_gate_up.get(), x, 2 * F, C, L.ffn_norm.as<float>());
+    gate_up.swiglu = true;
+    ADAMAS_CUDA_CHECK(gemv(gate_up, stream_));
+    GemvArgs down = product(x, L.w_down.get(), a.h.as<float>(), C, F);
+    down.accumulate = true;
+    ADAMAS_CUDA_CHECK(gemv(down, stream_));
+    return;
+  }
+  if (a.decode) ADAMAS_CUDA_CHECK(convert_from_f32(a.att_t.get(), wtype_, a.att.as<float>(), qd, stream_));
   gemm_->run(a.x.get(), DType::F32, a.att_t.get(), L.wo.get(), wtype_, rows, C, qd, true);
   ADAMAS_CUDA_CHECK(rmsnorm(a.xn.get(), wtype_, a.x.as<float>(), L.ffn_norm.as<float>(), rows, C, float(cfg_.rms_eps), stream_));
   gemm_->run(a.gate_up.get(), DType::F32, a.xn.get(), L.w_gate_up.get(), wtype_, rows, 2 * F, C);
@@ -399,6 +433,11 @@ void CudaEngine::attention_outputs(Activations& a, int l, int rows) {
 
 // logits [rows][V] of the residual rows x (normalised into xn first).
 void CudaEngine::lm_head(void* xn, const float* x, float* logits, int rows) {
+  if (rows == 1 && gemv_ && gemv_supports(w_.lm_head(), x, cfg_.d_model)) {
+    ADAMAS_CUDA_CHECK(gemv(product(logits, w_.lm_head(), x, cfg_.vocab_size, cfg_.d_model, w_.output_norm.as<float>()),
+                           stream_));
+    return;
+  }
   ADAMAS_CUDA_CHECK(rmsnorm(xn, wtype_, x, w_.output_norm.as<float>(), rows, cfg_.d_model, float(cfg_.rms_eps), stream_));
   gemm_->run(logits, DType::F32, xn, w_.lm_head(), wtype_, rows, cfg_.vocab_size, cfg_.d_model);
 }
@@ -483,15 +522,13 @@ int32_t CudaEngine::prefill(const int32_t* tokens, int n, float* last_logits, fl
 // decode
 
 void CudaEngine::enqueue_segment(int s) {
-  const int L = cfg_.n_layers, C = cfg_.d_model, qd = cfg_.n_heads * cfg_.head_dim;
+  const int L = cfg_.n_layers, C = cfg_.d_model;
   int32_t* token = state_.as<int32_t>();
   int32_t* length = token + 1;  // the step's token is at length - 1
-  if (s == 0) {
+  if (s == 0)
     ADAMAS_CUDA_CHECK(embed_tokens(step_.x.as<float>(), w_.token_embd.get(), wtype_, token, 1, C, stream_));
-  } else {
-    ADAMAS_CUDA_CHECK(convert_from_f32(step_.att_t.get(), wtype_, step_.att.as<float>(), qd, stream_));
+  else
     attention_outputs(step_, s - 1, 1);
-  }
   if (s < L) {
     attention_inputs(step_, s, 1, length, -1, DType::F32);
   } else {
