@@ -15,65 +15,20 @@
 #include "engine_util.h"
 #include "gguf_writer.h"
 #include "model/engine.h"
+#include "tiny_model.h"
 
 using namespace adamas;
-using adamas::test::Gguf;
 using adamas::test::method;
 using adamas::test::random_tokens;
 using adamas::test::TempFile;
+using adamas::test::tiny_model;
+using adamas::test::TinyShape;
 
 namespace {
 
-struct TinyShape {
-  int layers, d_model, heads, kv_heads, head_dim, d_ff, vocab;
-};
-
-// A Llama model with seeded random weights: N(0, 1/K) rows so activations stay O(1), and larger
-// query/key weights so that attention is peaked and the choice of tokens matters.
-std::vector<uint8_t> tiny_llama(const TinyShape& s, uint32_t seed) {
-  std::mt19937 rng(seed);
-  auto random = [&rng](size_t n, float sd, float mean = 0.0f) {
-    std::normal_distribution<float> d(mean, sd);
-    std::vector<float> v(n);
-    for (float& x : v) x = d(rng);
-    return v;
-  };
-  const uint64_t dm = s.d_model, qd = uint64_t(s.heads) * s.head_dim, kvd = uint64_t(s.kv_heads) * s.head_dim;
-  Gguf w;
-  w.add_string("general.architecture", "llama")
-      .add_string("general.name", "tiny-random-llama")
-      .add_u32("llama.block_count", uint32_t(s.layers))
-      .add_u32("llama.embedding_length", uint32_t(dm))
-      .add_u32("llama.feed_forward_length", uint32_t(s.d_ff))
-      .add_u32("llama.attention.head_count", uint32_t(s.heads))
-      .add_u32("llama.attention.head_count_kv", uint32_t(s.kv_heads))
-      .add_u32("llama.attention.key_length", uint32_t(s.head_dim))
-      .add_u32("llama.attention.value_length", uint32_t(s.head_dim))
-      .add_u32("llama.context_length", 4096)
-      .add_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f)
-      .add_f32("llama.rope.freq_base", 10000.0f);
-  w.add_f32_tensor("token_embd.weight", {dm, uint64_t(s.vocab)}, random(dm * s.vocab, 1.0f));
-  w.add_f32_tensor("output_norm.weight", {dm}, random(dm, 0.1f, 1.0f));
-  w.add_f32_tensor("output.weight", {dm, uint64_t(s.vocab)}, random(dm * s.vocab, 1.0f / std::sqrt(float(dm))));
-  const float in = 1.0f / std::sqrt(float(dm));
-  for (int l = 0; l < s.layers; ++l) {
-    const std::string p = "blk." + std::to_string(l) + ".";
-    w.add_f32_tensor(p + "attn_norm.weight", {dm}, random(dm, 0.1f, 1.0f));
-    w.add_f32_tensor(p + "attn_q.weight", {dm, qd}, random(dm * qd, 3.0f * in));
-    w.add_f32_tensor(p + "attn_k.weight", {dm, kvd}, random(dm * kvd, 3.0f * in));
-    w.add_f32_tensor(p + "attn_v.weight", {dm, kvd}, random(dm * kvd, in));
-    w.add_f32_tensor(p + "attn_output.weight", {qd, dm}, random(qd * dm, 1.0f / std::sqrt(float(qd))));
-    w.add_f32_tensor(p + "ffn_norm.weight", {dm}, random(dm, 0.1f, 1.0f));
-    w.add_f32_tensor(p + "ffn_gate.weight", {dm, uint64_t(s.d_ff)}, random(dm * s.d_ff, in));
-    w.add_f32_tensor(p + "ffn_up.weight", {dm, uint64_t(s.d_ff)}, random(dm * s.d_ff, in));
-    const float ff_in = 1.0f / std::sqrt(float(s.d_ff));
-    w.add_f32_tensor(p + "ffn_down.weight", {uint64_t(s.d_ff), dm}, random(s.d_ff * dm, ff_in));
-  }
-  return w.bytes();
-}
-
 // GQA 4:2 with head_dim 32, and 3:1 with head_dim 64.
-const TinyShape kShapes[] = {{3, 64, 4, 2, 32, 96, 101}, {4, 96, 3, 1, 64, 128, 89}};
+const TinyShape kShapes[] = {{"llama GQA 4:2 D32", 3, 64, 4, 2, 32, 96, 101, "llama", ""},
+                             {"llama GQA 3:1 D64", 4, 96, 3, 1, 64, 128, 89, "llama", ""}};
 
 // Every method and ablation with budget B (page size 4 where pages are involved).
 std::vector<AttentionOptions> all_methods(int B) {
@@ -179,7 +134,7 @@ bool check_step(const Engine& e, const StepRecord& r, const char* file, int line
 
 TEST(engine_methods_budget_covering_length_is_full_attention) {
   for (const TinyShape& shape : kShapes) {
-    TempFile file(tiny_llama(shape, 42));
+    TempFile file(tiny_model(shape, 42));
     const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
     Engine& e = *engine;
     std::mt19937 rng(1);
@@ -203,7 +158,7 @@ TEST(engine_methods_budget_covering_length_is_full_attention) {
 
 TEST(engine_methods_selections_follow_the_definitions) {
   for (const TinyShape& shape : kShapes) {
-    TempFile file(tiny_llama(shape, 7));
+    TempFile file(tiny_model(shape, 7));
     const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
     Engine& e = *engine;
     std::mt19937 rng(2);
@@ -232,7 +187,7 @@ TEST(engine_methods_selections_follow_the_definitions) {
 }
 
 TEST(engine_methods_budget_one_is_the_current_token) {
-  TempFile file(tiny_llama(kShapes[0], 3));
+  TempFile file(tiny_model(kShapes[0], 3));
   const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
   Engine& e = *engine;
   std::mt19937 rng(3);
@@ -258,7 +213,7 @@ TEST(engine_methods_larger_budget_selects_a_superset) {
   // At the first decode step the first sparse layer sees the same queries and keys whatever the
   // budget, and every method's choice is a top-k under one total order: the sets are nested, and
   // so are the softmax masses on them.
-  TempFile file(tiny_llama(kShapes[1], 5));
+  TempFile file(tiny_model(kShapes[1], 5));
   const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
   Engine& e = *engine;
   std::mt19937 rng(4);
@@ -294,7 +249,7 @@ TEST(engine_methods_larger_budget_selects_a_superset) {
 TEST(engine_methods_truncate_and_switch_keep_selectors_in_step) {
   // One prefill serves several methods: set_attention rebuilds the method state from the cache,
   // truncate drops decoded tokens; the result equals a fresh run.
-  TempFile file(tiny_llama(kShapes[0], 9));
+  TempFile file(tiny_model(kShapes[0], 9));
   const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
   Engine& e = *engine;
   std::mt19937 rng(6);
@@ -323,7 +278,7 @@ TEST(engine_methods_truncate_and_switch_keep_selectors_in_step) {
 TEST(engine_methods_long_decode_without_prefill) {
   // The PG-19 protocol: one token of prefill, everything else through the decode path, so the
   // methods switch on once the length passes the budget (auto thresholds are fitted on the one token).
-  TempFile file(tiny_llama(kShapes[1], 11));
+  TempFile file(tiny_model(kShapes[1], 11));
   const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
   Engine& e = *engine;
   std::mt19937 rng(8);
@@ -346,7 +301,7 @@ TEST(engine_replay_next_gives_identical_logits) {
   // Record every method's selections, then decode the same tokens again with each step's
   // recorded lists given to replay_next: the logits are the same bits. Replaying streaming's lists
   // through an engine set to adamas gives streaming's logits: attention is over the lists alone.
-  TempFile file(tiny_llama(kShapes[0], 13));
+  TempFile file(tiny_model(kShapes[0], 13));
   const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
   Engine& e = *engine;
   std::mt19937 rng(10);
@@ -384,7 +339,7 @@ TEST(engine_replay_next_gives_identical_logits) {
 }
 
 TEST(engine_replay_next_checks_the_lists) {
-  TempFile file(tiny_llama(kShapes[0], 14));
+  TempFile file(tiny_model(kShapes[0], 14));
   const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
   Engine& e = *engine;
   std::mt19937 rng(11);
@@ -415,7 +370,7 @@ TEST(engine_replay_next_checks_the_lists) {
 }
 
 TEST(engine_returns_the_greedy_token_and_describes_itself) {
-  TempFile file(tiny_llama(kShapes[1], 15));
+  TempFile file(tiny_model(kShapes[1], 15));
   const std::unique_ptr<Engine> engine = make_engine(file.path, EngineOptions{});
   Engine& e = *engine;
   CHECK_EQ(e.backend(), std::string("cpu"));
