@@ -31,12 +31,45 @@ __device__ __forceinline__ void to_floats(const uint4& u, __nv_bfloat16, float (
   }
 }
 
+// Programmatic dependent launch (sm_90): a product launched right after another starts while that
+// one drains, fetches its first weights (which nothing before it writes) into L2, and waits for
+// the earlier kernel's results only before it reads x or out.
+__device__ __forceinline__ void allow_next_kernel() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void wait_for_earlier_kernels() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void prefetch_l2(const void* p) { asm volatile("prefetch.global.L2 [%0];" ::"l"(p)); }
+
 // Warp p of the grid computes rows {2p, 2p + 1} (swiglu: {p, N/2 + p}); lane l takes elements
 // 8l .. 8l + 7 of every 256 of a row. Many warps per multiprocessor, each with kRows x kUnroll
 // 16-byte loads in flight, keep the weights streaming at the memory's rate.
 template <class T, bool kNorm, bool kSwiglu>
 __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvArgs a) {
   const int lane = threadIdx.x % 32, K = a.K;
+  const int rows_out = kSwiglu ? a.N / 2 : a.N;
+  const int warps = kSwiglu ? rows_out : (a.N + kRows - 1) / kRows;
+  const int p = blockIdx.x * kWarps + threadIdx.x / 32;
+  int row[kRows];
+  bool ok[kRows];
+#pragma unroll
+  for (int i = 0; i < kRows; ++i) {
+    row[i] = kSwiglu ? p + i * rows_out : kRows * p + i;
+    ok[i] = p < warps && row[i] < a.N;
+  }
+  const T* W = static_cast<const T*>(a.w);
+#pragma unroll
+  for (int u = 0; u < kUnroll; ++u)
+#pragma unroll
+    for (int i = 0; i < kRows; ++i)
+      if (ok[i] && 8 * lane + 256 * u < K) prefetch_l2(W + int64_t(row[i]) * K + 8 * lane + 256 * u);
+  allow_next_kernel();
+  wait_for_earlier_kernels();
   float r = 1.0f;
   if constexpr (kNorm) {  // every block finds the norm of x (K floats, from L2) itself
     float ss = 0.0f;
@@ -47,18 +80,7 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvArgs a) {
     ss = block_reduce<false>(ss);
     r = 1.0f / sqrtf(ss / float(K) + a.eps);
   }
-  const int rows_out = kSwiglu ? a.N / 2 : a.N;
-  const int warps = kSwiglu ? rows_out : (a.N + kRows - 1) / kRows;
-  const int p = blockIdx.x * kWarps + threadIdx.x / 32;
   if (p >= warps) return;
-  int row[kRows];
-  bool ok[kRows];
-#pragma unroll
-  for (int i = 0; i < kRows; ++i) {
-    row[i] = kSwiglu ? p + i * rows_out : kRows * p + i;
-    ok[i] = row[i] < a.N;
-  }
-  const T* W = static_cast<const T*>(a.w);
   float acc[kRows] = {};
   for (int k0 = 8 * lane; k0 < K; k0 += kSpan) {
     uint4 w[kRows][kUnroll];
@@ -108,15 +130,29 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const GemvArgs a) {
   }
 }
 
+bool dependent_launch_supported() {
+  static const bool yes = [] {
+    int dev = 0, major = 0;
+    return cudaGetDevice(&dev) == cudaSuccess &&
+           cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess && major >= 9;
+  }();
+  return yes;
+}
+
 template <class T, bool kNorm>
 cudaError_t launch(const GemvArgs& a, cudaStream_t stream) {
   const int warps = a.swiglu ? a.N / 2 : (a.N + kRows - 1) / kRows;
-  const int blocks = (warps + kWarps - 1) / kWarps;
-  if (a.swiglu)
-    gemv_kernel<T, kNorm, true><<<blocks, kThreads, 0, stream>>>(a);
-  else
-    gemv_kernel<T, kNorm, false><<<blocks, kThreads, 0, stream>>>(a);
-  return cudaGetLastError();
+  cudaLaunchConfig_t config{};
+  config.gridDim = dim3(unsigned((warps + kWarps - 1) / kWarps));
+  config.blockDim = dim3(kThreads);
+  config.stream = stream;
+  cudaLaunchAttribute attr{};
+  attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr.val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = &attr;
+  config.numAttrs = dependent_launch_supported() ? 1 : 0;
+  return a.swiglu ? cudaLaunchKernelEx(&config, gemv_kernel<T, kNorm, true>, a)
+                  : cudaLaunchKernelEx(&config, gemv_kernel<T, kNorm, false>, a);
 }
 
 template <class T>
