@@ -264,6 +264,232 @@ TEST(cuda_adamas_select_matches_cpu) {
   }
 }
 
+TEST(cuda_adamas_long_rows_distances_then_select_match_cpu) {
+  // Distances, cuts and the selection end to end on rows long enough that a block of the
+  // distance pass walks many tiles and a row's compaction spans many segments: random codes (or
+  // 3 distinct ones: ties at the cut everywhere), batches of 5 lengths, GQA 1/3/4/8, per KV head,
+  // k = 1 and 255 (each run twice: the scratch is left zeroed).
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(26);
+  struct Shape {
+    int D, group, KV;
+    bool per_kv;
+    Distance metric;
+  };
+  const Shape shapes[] = {{128, 1, 8, false, Distance::L1}, {128, 3, 2, true, Distance::L2},
+                          {64, 8, 2, false, Distance::L1},  {128, 8, 1, true, Distance::L2},
+                          {64, 4, 4, false, Distance::L2}};
+  const std::vector<int> lens = {1, 258, 40001, 12346, 33334};  // the current token included
+  const int n_seq = int(lens.size()), cap = 40001;
+  for (const Shape& sh : shapes)
+    for (int distinct : {0, 3}) {
+      const int D = sh.D, KV = sh.KV, H = KV * sh.group, bytes = D / 4, rankers = sh.per_kv ? KV : H;
+      const cuda::AdamasCodes c = codes_params(true, false);
+      std::vector<uint8_t> codes(size_t(n_seq) * KV * cap * bytes);
+      std::uniform_int_distribution<int> byte(0, 255);
+      if (distinct) {
+        std::vector<uint8_t> pool(size_t(distinct) * bytes);
+        for (uint8_t& x : pool) x = uint8_t(byte(rng));
+        for (size_t t = 0; t < codes.size() / bytes; ++t) {
+          const size_t from = size_t(rng() % distinct) * bytes;
+          std::copy(&pool[from], &pool[from] + bytes, &codes[t * bytes]);
+        }
+      } else {
+        for (uint8_t& x : codes) x = uint8_t(byte(rng));
+      }
+      const std::vector<float> q = random_floats(rng, size_t(n_seq) * H * D, 8.0f);
+      cuda::DeviceArray<float> dq(q);
+      cuda::DeviceArray<uint8_t> dcodes(codes);
+      const int64_t stride = (cap + 7) / 8 * 8;
+      const int bins = cuda::adamas_distance_bins(D, sh.metric, sh.per_kv ? sh.group : 1);
+      cuda::DeviceArray<uint16_t> dist(size_t(n_seq) * rankers * stride);
+      cuda::DeviceArray<int32_t> hist(size_t(n_seq) * rankers * bins);
+      cuda::DeviceArray<int> done(size_t(n_seq) * KV), dlens(lens);
+      cuda::DeviceArray<cuda::AdamasCut> cuts(size_t(n_seq) * rankers);
+      cuda::DeviceArray<uint8_t> scratch(cuda::adamas_select_scratch_bytes(rankers, cap, n_seq));
+      hist.fill_bytes(0);
+      done.fill_bytes(0);
+      scratch.fill_bytes(0);
+
+      // the CPU's distances of every row
+      std::vector<std::vector<int32_t>> want(size_t(n_seq) * rankers);
+      for (int b = 0; b < n_seq; ++b)
+        for (int r = 0; r < rankers; ++r) {
+          const int n_past = lens[size_t(b)] - 1, kvh = sh.per_kv ? r : r / sh.group;
+          const int h0 = sh.per_kv ? r * sh.group : r, h1 = sh.per_kv ? h0 + sh.group : r + 1;
+          std::vector<int32_t>& w = want[size_t(b) * rankers + r];
+          w.assign(size_t(n_past), 0);
+          const uint8_t* keys = &codes[(size_t(b) * KV + kvh) * cap * bytes];
+          for (int h = h0; h < h1; ++h)
+            cpu::code_distances(w.data(), cpu_code(&q[(size_t(b) * H + h) * D], D, c).data(), keys, n_past, D, 2,
+                                sh.metric, h > h0);
+        }
+      for (int k : {1, 255})
+        for (int rep = 0; rep < 2; ++rep) {
+          cuda::DeviceArray<int32_t> idx(size_t(n_seq) * rankers * (k + 1));
+          idx.fill_bytes(0xff);
+          cuts.fill_bytes(0xff);
+          ADAMAS_CUDA_CHECK(cuda::adamas_distances(
+              dist.get(), stride, cuda::AdamasScratch{hist.get(), done.get(), cuts.get()}, dq.get(), dcodes.get(),
+              int64_t(cap) * bytes, H, KV, D, cuda::SeqLengths{dlens.get(), 0}, cap, k, sh.per_kv, sh.metric, c,
+              cuda::AdamasBatch{n_seq, int64_t(H) * D, int64_t(KV) * cap * bytes, rankers * stride}, nullptr));
+          ADAMAS_CUDA_CHECK(cuda::adamas_select(idx.get(), k + 1, int64_t(rankers) * (k + 1), dist.get(), stride,
+                                                rankers * stride, cuts.get(), scratch.get(), rankers,
+                                                cuda::SeqLengths{dlens.get(), 0}, cap, n_seq, k, nullptr));
+          SYNC_CHECK();
+          const std::vector<uint16_t> gd = dist.download();
+          const std::vector<cuda::AdamasCut> gc = cuts.download();
+          const std::vector<int32_t> got = idx.download();
+          bool dist_ok = true, cut_ok = true, sel_ok = true;
+          for (int b = 0; b < n_seq; ++b)
+            for (int r = 0; r < rankers; ++r) {
+              const int n_past = lens[size_t(b)] - 1;
+              const std::vector<int32_t>& w = want[size_t(b) * rankers + r];
+              const size_t row = (size_t(b) * rankers + r) * stride;
+              std::vector<int32_t> counts(size_t(bins), 0);
+              for (int t = 0; t < n_past; ++t) {
+                dist_ok = dist_ok && gd[row + t] == w[size_t(t)];
+                ++counts[size_t(w[size_t(t)])];
+              }
+              if (k > n_past) continue;  // a selection never asks for more than the past
+              cut_ok = cut_ok && same_cut(gc[size_t(b) * rankers + r], cpu_cut(counts, k));
+              std::vector<int32_t> sel(size_t(k) + 1), tmp;
+              cpu::smallest_k(sel.data(), w.data(), n_past, k, tmp);
+              sel[size_t(k)] = n_past;
+              sel_ok = sel_ok && std::equal(sel.begin(), sel.end(), &got[(size_t(b) * rankers + r) * (k + 1)]);
+            }
+          if (!dist_ok || !cut_ok || !sel_ok)
+            fail(__FILE__, __LINE__,
+                 std::string(!dist_ok ? "distances" : !cut_ok ? "cuts" : "selection") + " differ: D " +
+                     std::to_string(D) + ", group " + std::to_string(sh.group) + ", per_kv " +
+                     std::to_string(sh.per_kv) + ", distinct " + std::to_string(distinct) + ", k " + std::to_string(k) +
+                     ", run " + std::to_string(rep));
+        }
+      const std::vector<int32_t> gh = hist.download();
+      const std::vector<int> gdone = done.download();
+      const std::vector<uint8_t> left = scratch.download();
+      CHECK(std::all_of(gh.begin(), gh.end(), [](int32_t x) { return x == 0; }));
+      CHECK(std::all_of(gdone.begin(), gdone.end(), [](int x) { return x == 0; }));
+      CHECK(std::all_of(left.begin(), left.end(), [](uint8_t x) { return x == 0; }));
+    }
+}
+
+TEST(cuda_adamas_select_one_long_row_and_more_rows_than_a_wave) {
+  // One row of 130000 past tokens (dozens of segments: the look-back over more than a warp's
+  // width), then 576 rows of batch 12 (more blocks than one wave holds), ties plentiful.
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(27);
+  struct Case {
+    int rankers;
+    std::vector<int> lens;
+  };
+  std::vector<int> many(12);
+  for (int& n : many) n = 2 + int(rng() % 19999);
+  many[0] = 20000;
+  const Case cases[] = {{1, {130001}}, {48, many}};
+  for (const Case& cs : cases)
+    for (int range : {1, 5, 300}) {
+      const int n_seq = int(cs.lens.size()), rankers = cs.rankers;
+      const int cap = *std::max_element(cs.lens.begin(), cs.lens.end());
+      const int64_t stride = (cap + 7) / 8 * 8;
+      std::uniform_int_distribution<int> pick(7, 7 + range - 1);
+      std::vector<uint16_t> dist(size_t(n_seq) * rankers * stride, 0);
+      std::vector<std::vector<int32_t>> counts(size_t(n_seq) * rankers, std::vector<int32_t>(400, 0));
+      for (int b = 0; b < n_seq; ++b)
+        for (int r = 0; r < rankers; ++r)
+          for (int t = 0; t < cs.lens[size_t(b)] - 1; ++t) {
+            uint16_t& d = dist[(size_t(b) * rankers + r) * stride + t];
+            d = uint16_t(pick(rng));
+            ++counts[size_t(b) * rankers + r][d];
+          }
+      cuda::DeviceArray<uint16_t> ddist(dist);
+      cuda::DeviceArray<int> dlens(cs.lens);
+      cuda::DeviceArray<uint8_t> scratch(cuda::adamas_select_scratch_bytes(rankers, cap, n_seq));
+      scratch.fill_bytes(0);
+      for (int k : {1, 17, 255}) {
+        std::vector<cuda::AdamasCut> cuts;
+        for (const std::vector<int32_t>& c : counts) cuts.push_back(cpu_cut(c, k));
+        cuda::DeviceArray<cuda::AdamasCut> dcuts(cuts);
+        cuda::DeviceArray<int32_t> idx(size_t(n_seq) * rankers * (k + 1));
+        for (int rep = 0; rep < 2; ++rep) {
+          idx.fill_bytes(0xff);
+          ADAMAS_CUDA_CHECK(cuda::adamas_select(idx.get(), k + 1, int64_t(rankers) * (k + 1), ddist.get(), stride,
+                                                rankers * stride, dcuts.get(), scratch.get(), rankers,
+                                                cuda::SeqLengths{dlens.get(), 0}, cap, n_seq, k, nullptr));
+          SYNC_CHECK();
+          const std::vector<int32_t> got = idx.download();
+          bool ok = true;
+          for (int b = 0; b < n_seq; ++b) {
+            const int n_past = cs.lens[size_t(b)] - 1;
+            if (k > n_past) continue;
+            for (int r = 0; r < rankers; ++r) {
+              const size_t row = (size_t(b) * rankers + r) * stride;
+              std::vector<int32_t> v(dist.begin() + row, dist.begin() + row + n_past), want(size_t(k) + 1), tmp;
+              cpu::smallest_k(want.data(), v.data(), n_past, k, tmp);
+              want[size_t(k)] = n_past;
+              ok = ok && std::equal(want.begin(), want.end(), &got[(size_t(b) * rankers + r) * (k + 1)]);
+            }
+          }
+          if (!ok)
+            fail(__FILE__, __LINE__,
+                 "adamas top-k differs: rankers " + std::to_string(rankers) + ", k " + std::to_string(k) + ", range " +
+                     std::to_string(range) + ", run " + std::to_string(rep));
+        }
+      }
+      const std::vector<uint8_t> left = scratch.download();
+      CHECK(std::all_of(left.begin(), left.end(), [](uint8_t x) { return x == 0; }));
+    }
+}
+
+TEST(cuda_quest_scores_of_a_batch_match_cpu) {
+  // Page scores over several tiles of pages (the last one partial) for a batch of sequences of
+  // different lengths read from device memory, bounds straight from random fp16 values.
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(28);
+  const std::vector<int> lens = {1, 17, 2000, 5001, 3333};  // the current token included
+  const int n_seq = int(lens.size()), P = 16, cap = 5001, KV = 2;
+  const int page_cap = cuda::quest_page_capacity(cap, P);
+  cuda::DeviceArray<int> dlens(lens);
+  for (int D : {64, 128})
+    for (int group : {1, 3, 8})
+      for (bool per_kv : {false, true}) {
+        const int H = KV * group, rankers = per_kv ? KV : H;
+        const int64_t bstride = int64_t(KV) * D * page_cap, sstride = page_cap;
+        const HalfValues mx = random_half(rng, size_t(n_seq) * bstride, 1.0f), mn = random_half(rng, mx.dev.size(), 1.0f);
+        const std::vector<float> q = random_floats(rng, size_t(n_seq) * H * D, 1.0f);
+        cuda::DeviceArray<__half> dmax(mx.dev), dmin(mn.dev);
+        cuda::DeviceArray<float> dq(q), scores(size_t(n_seq) * rankers * sstride);
+        scores.fill_bytes(0xff);
+        ADAMAS_CUDA_CHECK(cuda::quest_page_scores(scores.get(), sstride, dq.get(), dmax.get(), dmin.get(), page_cap, H,
+                                                  KV, D, cuda::SeqLengths{dlens.get(), 0}, cap, P, per_kv,
+                                                  cuda::QuestBatch{n_seq, int64_t(H) * D, bstride, rankers * sstride},
+                                                  nullptr));
+        SYNC_CHECK();
+        const std::vector<float> got = scores.download();
+        bool same = true;
+        std::vector<float> pmax(static_cast<size_t>(D)), pmin(static_cast<size_t>(D));
+        for (int b = 0; b < n_seq; ++b)
+          for (int r = 0; r < rankers; ++r) {
+            const int kvh = per_kv ? r : r / group, h0 = per_kv ? r * group : r, h1 = per_kv ? h0 + group : r + 1;
+            for (int p = 0; p < (lens[size_t(b)] - 1) / P; ++p) {
+              for (int d = 0; d < D; ++d) {
+                const size_t at = size_t(b) * bstride + (size_t(kvh) * D + d) * page_cap + p;
+                pmax[size_t(d)] = mx.host[at];
+                pmin[size_t(d)] = mn.host[at];
+              }
+              float s = 0.0f;
+              for (int h = h0; h < h1; ++h)
+                s += cpu::page_upper_bound(&q[(size_t(b) * H + h) * D], pmax.data(), pmin.data(), D);
+              same = same && std::memcmp(&s, &got[(size_t(b) * rankers + r) * sstride + p], sizeof s) == 0;
+            }
+          }
+        if (!same)
+          fail(__FILE__, __LINE__,
+               "quest batch scores differ: D " + std::to_string(D) + ", group " + std::to_string(group) +
+                   ", per_kv " + std::to_string(per_kv));
+      }
+}
+
 TEST(cuda_quest_bounds_and_scores_match_cpu) {
   if (!have_cuda_device()) return;
   std::mt19937 rng(24);

@@ -12,7 +12,8 @@ namespace {
 
 constexpr int kEncodeThreads = 256;  // one warp per vector
 constexpr int kDistThreads = 256;
-constexpr int kDistTokens = 8;       // key codes per thread at most, loaded before any is used
+constexpr int kDistMinBlocks = 4;    // per multiprocessor: registers <= 64
+constexpr int kDistMinTiles = 2;     // tiles of kDistThreads codes a block takes at least
 constexpr uint64_t kLowBits = 0x5555555555555555ull;
 
 struct Params {
@@ -102,18 +103,24 @@ __global__ void __launch_bounds__(kEncodeThreads) encode_kernel(uint8_t* codes, 
   warp_encode<D>(e, p, reinterpret_cast<uint32_t*>(codes + b * code_batch + head * code_head_stride + int64_t(t) * (D / 4)));
 }
 
+// Words w and w + 1 at once: every term is a popcount of bits on even positions only, so the
+// terms of word w + 1 shifted to the odd positions share one popcount with those of word w.
 template <int W, bool kL2>
-__device__ __forceinline__ int code_distance(const uint64_t* q, const uint64_t (&k)[W]) {
+__device__ __forceinline__ int code_distance(const uint64_t* q, const uint64_t* m, const uint64_t (&k)[W]) {
+  static_assert(W % 2 == 0, "codes of whole pairs of 64-bit words");
   int d = 0;
 #pragma unroll
-  for (int w = 0; w < W; ++w) {
-    const uint64_t x = q[w] ^ k[w], m = (q[w] ^ (q[w] >> 1)) & kLowBits;
-    const uint64_t lo = x & kLowBits, hi = (x >> 1) & kLowBits;
+  for (int w = 0; w < W; w += 2) {
+    const uint64_t x0 = q[w] ^ k[w], x1 = q[w + 1] ^ k[w + 1];
+    const uint64_t lo0 = x0 & kLowBits, hi0 = (x0 >> 1) & kLowBits;
+    const uint64_t lo1 = x1 & kLowBits, hi1 = (x1 >> 1) & kLowBits;
+    const int lo = __popcll(lo0 | lo1 << 1);
     if constexpr (kL2) {
-      const uint64_t both = hi & lo;
-      d += __popcll(lo) + 4 * (__popcll(hi) + __popcll(both & ~m) - __popcll(both & m));
+      const uint64_t both0 = hi0 & lo0, both1 = hi1 & lo1;
+      d += lo + 4 * (__popcll(hi0 | hi1 << 1) + __popcll((both0 & ~m[w]) | (both1 & ~m[w + 1]) << 1) -
+                     __popcll((both0 & m[w]) | (both1 & m[w + 1]) << 1));
     } else {
-      d += __popcll(lo) + 2 * __popcll(hi & ~(lo & m));
+      d += lo + 2 * __popcll((hi0 & ~(lo0 & m[w])) | (hi1 & ~(lo1 & m[w + 1])) << 1);
     }
   }
   return d;
@@ -138,44 +145,40 @@ struct DistArgs {
 
 using CutScan = cub::BlockScan<int, kDistThreads>;
 
-// The cut of the k smallest of the histogram h[bins] (global, complete), into *cut; then h is
-// cleared for the next pass. Every thread of the block takes part.
-__device__ void find_cut(int32_t* h, int bins, int k, AdamasCut* cut, CutScan::TempStorage& storage,
-                         AdamasCut& s_cut) {
-  const int tid = threadIdx.x, per = (bins + kDistThreads - 1) / kDistThreads;
-  const int i0 = min(bins, tid * per), i1 = min(bins, i0 + per);
-  int count = 0;
-  for (int i = i0; i < i1; ++i) count += __ldcg(h + i);
-  if (tid == 0) s_cut = AdamasCut{-1, 0, 0, 0};  // k = 0 (or more than there are): none
-  __syncthreads();
-  int before = 0;
-  CutScan(storage).ExclusiveSum(count, before);
-  if (k > 0 && before < k && before + count >= k) {
-    int acc = before;
-    for (int i = i0; i < i1; ++i) {
-      const int x = __ldcg(h + i);
-      if (acc + x >= k) {
-        s_cut = AdamasCut{i, acc, x - (k - acc), 0};
-        break;
-      }
-      acc += x;
-    }
-  }
-  __syncthreads();
-  if (tid == 0) *cut = s_cut;
-  for (int i = i0; i < i1; ++i) h[i] = 0;
-  __syncthreads();  // s_cut and storage are reused by the next ranker
+// This thread's part of [0, bins) for a team of `team` threads: an odd number of bins, so that
+// the team's reads of shared memory (stride `per`) fall in distinct banks.
+struct BinPart {
+  int i0, i1;
+};
+
+__device__ __forceinline__ BinPart bin_part(int bins, int team, int t) {
+  const int per = (bins + team - 1) / team | 1;
+  const int i0 = min(bins, t * per);
+  return BinPart{i0, min(bins, i0 + per)};
 }
 
-// Block (x, kvh, b): a share of sequence b's past key codes of KV head kvh (its past positions
-// spread evenly over the grid's x, whole multiples of the thread count, at most kDistTokens a
-// thread) against the codes of the group's query heads (encoded by the block itself, one warp
-// each).
+// The cut of the k smallest in h[part], the thread's part of a histogram whose counts before it
+// are `before`, when the k-th falls in it.
+__device__ __forceinline__ AdamasCut cut_in(const int32_t* h, BinPart part, int before, int k) {
+  int acc = before;
+  for (int i = part.i0; i < part.i1; ++i) {
+    const int x = h[i];
+    if (acc + x >= k) return AdamasCut{i, acc, x - (k - acc), 0};
+    acc += x;
+  }
+  return AdamasCut{-1, 0, 0, 0};  // not reached
+}
+
+// Block (x, kvh, b): the x-th chunk of sequence b's past positions (the grid's x splits them
+// evenly, chunks a multiple of 32 long) for KV head kvh, against the codes of the group's query
+// heads (encoded by the block itself, one warp each). The grid is one wave where the shape allows
+// it; a block walks its chunk a tile of kDistThreads codes at a time, the next tile's loads in
+// flight while the current one is measured.
 template <int D, int G, bool kL2>
-__global__ void __launch_bounds__(kDistThreads) distance_kernel(const DistArgs a) {
+__global__ void __launch_bounds__(kDistThreads, kDistMinBlocks) distance_kernel(const DistArgs a) {
   constexpr int kWords = D / 32, kVec = kWords / 2;  // 64-bit words, 16-byte loads per code
   extern __shared__ int32_t s_hist[];                // [rows][bins]
-  __shared__ uint64_t s_q[G][kWords];
+  __shared__ uint64_t s_q[G][kWords], s_m[G][kWords];
   __shared__ typename CutScan::TempStorage storage;
   __shared__ AdamasCut s_cut;
   __shared__ bool s_last;
@@ -183,60 +186,61 @@ __global__ void __launch_bounds__(kDistThreads) distance_kernel(const DistArgs a
   const int rows = a.per_kv_head ? 1 : g, rankers = a.per_kv_head ? a.n_kv : a.n_kv * g;
   const int r0 = a.per_kv_head ? kvh : h0;  // this block's first ranker
   const int n_past = max((a.n_dev ? a.n_dev[b] : a.n) - 1, 0);
-  const int per_block = (n_past + gridDim.x - 1) / gridDim.x;
-  const int share = (per_block + kDistThreads - 1) / kDistThreads * kDistThreads;
-  const int first = blockIdx.x * share + tid, end = min(n_past, int(blockIdx.x + 1) * share);
-  const bool work = int(blockIdx.x) * share < n_past;
+  const int chunk = ((n_past + int(gridDim.x) - 1) / int(gridDim.x) + 31) / 32 * 32;
+  const int c0 = min(n_past, int(blockIdx.x) * chunk), c1 = min(n_past, c0 + chunk);
 
-  // the key codes' loads go out first, so they are in flight while the queries are encoded
   const uint8_t* codes = a.codes + b * a.code_batch + kvh * a.code_head_stride;
-  uint4 raw[kDistTokens][kVec];
-#pragma unroll
-  for (int u = 0; u < kDistTokens; ++u) {
-    const int j = first + u * kDistThreads;
+  auto load = [&](uint4 (&raw)[kVec], int j) {
 #pragma unroll
     for (int i = 0; i < kVec; ++i)
-      raw[u][i] = j < end ? __ldg(reinterpret_cast<const uint4*>(codes + int64_t(j) * (D / 4)) + i)
-                          : make_uint4(0, 0, 0, 0);
-  }
+      raw[i] = j < c1 ? __ldcs(reinterpret_cast<const uint4*>(codes + int64_t(j) * (D / 4)) + i)
+                      : make_uint4(0, 0, 0, 0);
+  };
+  uint4 cur[kVec];
+  load(cur, c0 + tid);  // in flight while the queries are encoded
   int32_t* hist = a.scratch.hist + (int64_t(b) * rankers + r0) * a.bins;
-  if (work) {
+  if (c0 < c1) {
     for (int i = tid; i < rows * a.bins; i += kDistThreads) s_hist[i] = 0;
-    const int warp = tid / 32;
+    const int warp = tid / 32, lane = tid % 32;
     if (warp < g) {
       float e[D / 32];
-      load_elements(e, a.q + b * a.q_batch + (h0 + warp) * D + tid % 32 * (D / 32));
+      load_elements(e, a.q + b * a.q_batch + (h0 + warp) * D + lane * (D / 32));
       warp_encode<D>(e, a.p, reinterpret_cast<uint32_t*>(s_q[warp]));
+      __syncwarp();
+      if (lane < kWords) s_m[warp][lane] = (s_q[warp][lane] ^ (s_q[warp][lane] >> 1)) & kLowBits;
     }
     __syncthreads();
 
     uint16_t* dist = a.dist + b * a.dist_batch;
+    for (int j = c0 + tid; j - tid < c1; j += kDistThreads) {
+      uint4 next[kVec];
+      load(next, j + kDistThreads);
+      if (j < c1) {
+        uint64_t kc[kWords];
 #pragma unroll
-    for (int u = 0; u < kDistTokens; ++u) {
-      const int j = first + u * kDistThreads;
-      if (j >= end) continue;
-      uint64_t kc[kWords];
+        for (int i = 0; i < kVec; ++i) {
+          kc[2 * i] = uint64_t(cur[i].x) | uint64_t(cur[i].y) << 32;
+          kc[2 * i + 1] = uint64_t(cur[i].z) | uint64_t(cur[i].w) << 32;
+        }
+        int sum = 0;
 #pragma unroll
-      for (int i = 0; i < kVec; ++i) {
-        kc[2 * i] = uint64_t(raw[u][i].x) | uint64_t(raw[u][i].y) << 32;
-        kc[2 * i + 1] = uint64_t(raw[u][i].z) | uint64_t(raw[u][i].w) << 32;
-      }
-      int sum = 0;
-#pragma unroll
-      for (int h = 0; h < G; ++h) {
-        if (h >= g) break;
-        const int d = code_distance<kWords, kL2>(s_q[h], kc);
+        for (int h = 0; h < G; ++h) {
+          if (h >= g) break;
+          const int d = code_distance<kWords, kL2>(s_q[h], s_m[h], kc);
+          if (a.per_kv_head) {
+            sum += d;
+          } else {
+            dist[(h0 + h) * a.dist_stride + j] = uint16_t(d);
+            atomicAdd(&s_hist[h * a.bins + d], 1);
+          }
+        }
         if (a.per_kv_head) {
-          sum += d;
-        } else {
-          dist[(h0 + h) * a.dist_stride + j] = uint16_t(d);
-          atomicAdd(&s_hist[h * a.bins + d], 1);
+          dist[kvh * a.dist_stride + j] = uint16_t(sum);
+          atomicAdd(&s_hist[sum], 1);
         }
       }
-      if (a.per_kv_head) {
-        dist[kvh * a.dist_stride + j] = uint16_t(sum);
-        atomicAdd(&s_hist[sum], 1);
-      }
+#pragma unroll
+      for (int i = 0; i < kVec; ++i) cur[i] = next[i];
     }
     __syncthreads();
     for (int i = tid; i < rows * a.bins; i += kDistThreads)
@@ -251,9 +255,58 @@ __global__ void __launch_bounds__(kDistThreads) distance_kernel(const DistArgs a
   __syncthreads();
   if (!s_last) return;
   __threadfence();
-  for (int row = 0; row < rows; ++row)
-    find_cut(hist + row * a.bins, a.bins, a.k, a.scratch.cuts + int64_t(b) * rankers + r0 + row, storage, s_cut);
-  if (tid == 0) *done = 0;
+  // the histograms into shared memory (all loads in flight at once), cleared for the next pass
+  const int total = rows * a.bins;
+  for (int base = 0; base < total; base += 8 * kDistThreads) {
+    int32_t v[8];
+#pragma unroll
+    for (int u = 0; u < 8; ++u) {
+      const int i = base + u * kDistThreads + tid;
+      v[u] = i < total ? __ldcg(hist + i) : 0;
+    }
+#pragma unroll
+    for (int u = 0; u < 8; ++u) {
+      const int i = base + u * kDistThreads + tid;
+      if (i < total) {
+        s_hist[i] = v[u];
+        hist[i] = 0;
+      }
+    }
+  }
+  if (tid == 0) {
+    s_cut = AdamasCut{-1, 0, 0, 0};  // k = 0 (or more than there are): none
+    *done = 0;
+  }
+  __syncthreads();
+  AdamasCut* cuts = a.scratch.cuts + int64_t(b) * rankers + r0;
+  if (rows == 1) {  // the whole block on one histogram
+    const BinPart part = bin_part(a.bins, kDistThreads, tid);
+    int count = 0;
+    for (int i = part.i0; i < part.i1; ++i) count += s_hist[i];
+    int before = 0;
+    CutScan(storage).ExclusiveSum(count, before);
+    if (a.k > 0 && before < a.k && before + count >= a.k) s_cut = cut_in(s_hist, part, before, a.k);
+    __syncthreads();
+    if (tid == 0) cuts[0] = s_cut;
+  } else {  // a warp a histogram (rows <= 8 warps)
+    const int warp = tid / 32, lane = tid % 32;
+    if (warp < rows) {
+      const int32_t* h = s_hist + warp * a.bins;
+      const BinPart part = bin_part(a.bins, 32, lane);
+      int count = 0;
+      for (int i = part.i0; i < part.i1; ++i) count += h[i];
+      int incl = count;
+#pragma unroll
+      for (int off = 1; off < 32; off *= 2) {
+        const int o = __shfl_up_sync(0xffffffffu, incl, off);
+        if (lane >= off) incl += o;
+      }
+      const int before = incl - count;
+      const bool here = a.k > 0 && before < a.k && incl >= a.k;
+      if (here) cuts[warp] = cut_in(h, part, before, a.k);
+      if (!__any_sync(0xffffffffu, here) && lane == 0) cuts[warp] = AdamasCut{-1, 0, 0, 0};
+    }
+  }
 }
 
 }  // namespace
@@ -293,14 +346,18 @@ cudaError_t adamas_distances(uint16_t* dist, int64_t dist_stride, const AdamasSc
   const int bins = adamas_distance_bins(head_dim, metric, per_kv_head ? group : 1);
   DistArgs a{dist, dist_stride, batch.dist_batch, scratch, q, batch.q_stride, codes, code_head_stride,
              batch.code_stride, n.dev, n.n, n_kv_heads, group, bins, k, per_kv_head, params(c, head_dim)};
-  // the grid from the bound, so that it does not change with the lengths
-  const dim3 grid(std::max(1, ceil_div(max_n - 1, kDistThreads * kDistTokens)), n_kv_heads, batch.size);
   const size_t smem = sizeof(int32_t) * size_t(per_kv_head ? 1 : group) * bins;
   ADAMAS_DISPATCH_HEAD_DIM(head_dim, D, ADAMAS_DISPATCH_GROUP_BOUND(group, G, {
     auto kernel = metric == Distance::L2 ? distance_kernel<D, G, true> : distance_kernel<D, G, false>;
     if (smem > 48 * 1024)
       ADAMAS_CUDA_TRY(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
-    kernel<<<grid, kDistThreads, smem, stream>>>(a);
+    // the grid from the bound (so that it does not change with the lengths): one wave where the
+    // (KV head, sequence) pairs leave room for it, chunks of at least kDistMinTiles tiles
+    int per_sm = 0;
+    ADAMAS_CUDA_TRY(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kDistThreads, smem));
+    const int pairs = n_kv_heads * batch.size, wave = std::max(per_sm, 1) * sm_count();
+    const int chunks = std::max(1, std::min(wave / pairs, ceil_div(max_n - 1, kDistThreads * kDistMinTiles)));
+    kernel<<<dim3(chunks, n_kv_heads, batch.size), kDistThreads, smem, stream>>>(a);
   }))
   return cudaGetLastError();
 }

@@ -2,10 +2,11 @@
 // the keys, kept in step with the KV cache, and the page scores U = sum_d max(q_d max_d, q_d min_d).
 //
 // Bounds are fp16 (extrema of fp16 keys are exact), channel-major [n_kv_heads][D][page_capacity]:
-// a thread of the score kernel takes one page of one KV head and sums, for each query head of the
-// group at once, over d = 0 .. D-1 in order, with fp32 products and adds that the compiler may
-// not fuse (its loads of channel d are the warp's 32 consecutive pages: coalesced; 16 channels
-// in flight); per-KV-head scores add the group's sums in head order. The scores, and so the
+// a block of the score kernel streams a tile of 64 pages of one KV head through shared memory,
+// 16 channels at a time (asynchronous copies, several chunks in flight), and each thread sums
+// one page for each query head of the group at once, over d = 0 .. D-1 in order, with fp32
+// products and adds that the compiler may not fuse; per-KV-head scores add the group's sums in
+// head order. The scores, and so the
 // selection, are bit-identical to the CPU's.
 #pragma once
 #include <cuda_fp16.h>
@@ -41,7 +42,8 @@ struct QuestBatch {
 
 // scores[r * score_stride + p] for the complete pages p < (n(b) - 1) / page_size of each sequence:
 // r a query head with q[r][D], or with per_kv_head a KV head, the sum of its group's scores (in
-// head order, from 0). max_n bounds every n(b) (it sizes the grid).
+// head order, from 0). max_n bounds every n(b) (it sizes the grid). page_cap a multiple of 64 (as
+// quest_page_capacity gives), bounds_stride a multiple of 8, the bounds 16-byte aligned.
 cudaError_t quest_page_scores(float* scores, int64_t score_stride, const float* q, const __half* page_max,
                               const __half* page_min, int page_cap, int n_heads, int n_kv_heads, int head_dim,
                               const SeqLengths& n, int max_n, int page_size, bool per_kv_head, const QuestBatch& batch,

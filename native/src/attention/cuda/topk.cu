@@ -1,4 +1,3 @@
-#include <cub/block/block_reduce.cuh>
 #include <cub/block/block_scan.cuh>
 #include <cuda/atomic>
 
@@ -52,27 +51,24 @@ __device__ void compact(Segment seg, int k, Visit visit, Emit emit, Scan::TempSt
 
 // ---- Adamas: a row over several blocks ----------------------------------------------------
 
-constexpr int kSegVec = 4;                        // 16-byte loads of distances a thread holds
-constexpr int kSegMax = kThreads * 8 * kSegVec;   // distances a segment holds at most
-constexpr unsigned long long kReady = 1ull << 63; // a segment's counts are published
+constexpr int kSelThreads = 256;
+constexpr int kSelMinBlocks = 4;                   // per multiprocessor: registers <= 64
+constexpr int kSegVec = 4;                         // 16-byte loads of distances a thread holds
+constexpr int kSegMax = kSelThreads * 8 * kSegVec; // distances a segment holds at most
+constexpr int kSegMin = kSelThreads * 8;           // shorter segments only add blocks
+constexpr unsigned long long kReady = 1ull << 63;  // a segment's counts are published
+using SelScan = cub::BlockScan<unsigned long long, kSelThreads>;
 
-// Segments a row is cut into: enough that each fits a block, and about two blocks a
-// multiprocessor over the batch's rows.
-int adamas_segments(int n_rankers, int max_n, int batch) {
-  const int rows = n_rankers * batch;
-  return std::max({1, ceil_div(std::max(max_n - 1, 1), kSegMax), ceil_div(2 * sm_count(), rows)});
-}
-
-// [ticket][done][pad to 16 bytes][flags: one word per (sequence, ranker, segment)]
 struct SelectScratch {
-  int* ticket;
-  int* done;
-  unsigned long long* flags;
+  int* ticket;  // [rows]: segments of the row taken
+  int* done;    // [rows]: blocks of the row finished
+  unsigned long long* flags;  // [rows][segments]
 };
 
-SelectScratch select_scratch(void* p) {
+// [ticket][done][flags] (2 * rows ints: the flags are 8-byte aligned)
+SelectScratch select_scratch(void* p, int rows) {
   int* words = static_cast<int*>(p);
-  return SelectScratch{words, words + 1, reinterpret_cast<unsigned long long*>(words + 4)};
+  return SelectScratch{words, words + rows, reinterpret_cast<unsigned long long*>(words + 2 * rows)};
 }
 
 struct SelectArgs {
@@ -84,40 +80,40 @@ struct SelectArgs {
   SelectScratch ws;
   const int* n_dev;
   int n;
-  int n_rankers, segments, k, blocks;
+  int n_rankers, segments, k;
 };
-
-using Reduce = cub::BlockReduce<unsigned long long, kThreads>;
 
 // Counts of a segment packed in one word: better in bits 32..62, ties in bits 0..31.
 __device__ __forceinline__ unsigned long long pack_counts(uint32_t better, uint32_t ties) {
   return (static_cast<unsigned long long>(better) << 32) | ties;
 }
 
-__global__ void __launch_bounds__(kThreads) adamas_select_kernel(const SelectArgs a) {
-  __shared__ union {
-    Scan::TempStorage scan;
-    Reduce::TempStorage reduce;
-  } storage;
-  __shared__ int s_ticket;
+// Blocks (row, *) of row = b * n_rankers + r, a.segments of them, consecutive in the grid. Each
+// takes the next segment of its row (a ticket: the segments it waits on belong to blocks that
+// have started), counts it, publishes the counts, adds those of the segments before it and
+// writes its elements at their final slots.
+__global__ void __launch_bounds__(kSelThreads, kSelMinBlocks) adamas_select_kernel(const SelectArgs a) {
+  __shared__ SelScan::TempStorage storage;
+  __shared__ int s_seg;
   __shared__ unsigned long long s_before;
   __shared__ bool s_last;
-  const int tid = threadIdx.x;
-  if (tid == 0) s_ticket = atomicAdd(a.ws.ticket, 1);
-  __syncthreads();
-  const int seg = s_ticket % a.segments, row = s_ticket / a.segments;  // row = b * n_rankers + r
+  const int tid = threadIdx.x, row = blockIdx.x / a.segments;
+  if (tid == 0) s_seg = atomicAdd(a.ws.ticket + row, 1);
+  // these loads do not wait for the ticket
   const int b = row / a.n_rankers, r = row % a.n_rankers;
   const int n_past = max((a.n_dev ? a.n_dev[b] : a.n) - 1, 0);
-  const int seg_len = ((n_past + a.segments - 1) / a.segments + 7) / 8 * 8;  // <= kSegMax
-  const int i0 = min(n_past, seg * seg_len), i1 = min(n_past, i0 + seg_len);
   const AdamasCut cut = a.cuts[row];
   int32_t* out = a.idx + b * a.idx_batch + r * a.idx_stride;
+  const uint16_t* dist = a.dist + b * a.dist_batch + r * a.dist_stride;
+  __syncthreads();
+  const int seg = s_seg;
+  const int seg_len = ((n_past + a.segments - 1) / a.segments + 7) / 8 * 8;  // <= kSegMax
+  const int i0 = min(n_past, seg * seg_len), i1 = min(n_past, i0 + seg_len);
   if (seg == 0 && tid == 0) out[a.k] = n_past;
 
   // this thread's part [e0, e1) of the segment, in registers
-  const int per = ((i1 - i0 + kThreads - 1) / kThreads + 7) / 8 * 8;
+  const int per = ((i1 - i0 + kSelThreads - 1) / kSelThreads + 7) / 8 * 8;
   const int e0 = min(i1, i0 + tid * per), e1 = min(i1, e0 + per);
-  const uint16_t* dist = a.dist + b * a.dist_batch + r * a.dist_stride;
   uint4 w[kSegVec];
 #pragma unroll
   for (int v = 0; v < kSegVec; ++v)
@@ -139,22 +135,26 @@ __global__ void __launch_bounds__(kThreads) adamas_select_kernel(const SelectArg
     ties += c == kTie;
   });
   unsigned long long mine, total;
-  Scan(storage.scan).ExclusiveSum(pack_counts(better, ties), mine, total);
+  SelScan(storage).ExclusiveSum(pack_counts(better, ties), mine, total);
 
-  // publish this segment's counts, then add up those of the segments before it
+  // publish this segment's counts; the first warp adds up those of the segments before it
   unsigned long long* flags = a.ws.flags + int64_t(row) * a.segments;
-  if (tid == 0) ::cuda::atomic_ref<unsigned long long, ::cuda::thread_scope_device>(flags[seg]).store(kReady | total, ::cuda::memory_order_release);
-  unsigned long long prev = 0;
-  for (int p = tid; p < seg; p += kThreads) {
-    ::cuda::atomic_ref<unsigned long long, ::cuda::thread_scope_device> f(flags[p]);
-    unsigned long long x;
-    while (!((x = f.load(::cuda::memory_order_acquire)) & kReady)) {
+  if (tid < 32) {
+    if (tid == 0)
+      ::cuda::atomic_ref<unsigned long long, ::cuda::thread_scope_device>(flags[seg]).store(
+          kReady | total, ::cuda::memory_order_release);
+    unsigned long long prev = 0;
+    for (int p = tid; p < seg; p += 32) {
+      ::cuda::atomic_ref<unsigned long long, ::cuda::thread_scope_device> f(flags[p]);
+      unsigned long long x;
+      while (!((x = f.load(::cuda::memory_order_acquire)) & kReady)) {
+      }
+      prev += x & ~kReady;
     }
-    prev += x & ~kReady;
+#pragma unroll
+    for (int off = 16; off > 0; off /= 2) prev += __shfl_xor_sync(0xffffffffu, prev, off);
+    if (tid == 0) s_before = prev;
   }
-  __syncthreads();  // storage.scan is done with
-  prev = Reduce(storage.reduce).Sum(prev);
-  if (tid == 0) s_before = prev;
   __syncthreads();
   mine += s_before;
 
@@ -170,19 +170,38 @@ __global__ void __launch_bounds__(kThreads) adamas_select_kernel(const SelectArg
     }
   });
 
-  // the last block to finish leaves the scratch zeroed for the next launch
+  // the row's last block to finish leaves its scratch zeroed for the next launch
   __syncthreads();
   if (tid == 0) {
     __threadfence();
-    s_last = atomicAdd(a.ws.done, 1) == a.blocks - 1;
+    s_last = atomicAdd(a.ws.done + row, 1) == a.segments - 1;
   }
   __syncthreads();
   if (!s_last) return;
-  for (int i = tid; i < a.blocks; i += kThreads) a.ws.flags[i] = 0;
+  for (int i = tid; i < a.segments; i += kSelThreads) flags[i] = 0;
   if (tid == 0) {
-    *a.ws.ticket = 0;
-    *a.ws.done = 0;
+    a.ws.ticket[row] = 0;
+    a.ws.done[row] = 0;
   }
+}
+
+// Resident blocks of adamas_select_kernel a multiprocessor holds.
+int select_blocks_per_sm() {
+  int n = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, adamas_select_kernel, kSelThreads, 0) != cudaSuccess) {
+    cudaGetLastError();  // not sticky; assume the launch bound
+    n = kSelMinBlocks;
+  }
+  return std::max(n, 1);
+}
+
+// Segments a row is cut into: enough that each fits a block and, where the rows leave room,
+// as many as fill one wave of the grid (no shorter than kSegMin). Non-decreasing in max_n, so
+// scratch sized for a capacity serves every shorter launch.
+int adamas_segments(int n_rankers, int max_n, int batch) {
+  const int rows = n_rankers * batch, past = std::max(max_n - 1, 1);
+  const int wave = select_blocks_per_sm() * sm_count();
+  return std::max({1, ceil_div(past, kSegMax), std::min(wave / rows, ceil_div(past, kSegMin))});
 }
 
 // ---- Quest and the oracle: one block per ranker -------------------------------------------
@@ -300,7 +319,8 @@ __global__ void __launch_bounds__(kThreads) oracle_select_kernel(int32_t* idx, i
 }  // namespace
 
 size_t adamas_select_scratch_bytes(int n_rankers, int max_n, int batch) {
-  return 16 + sizeof(unsigned long long) * size_t(batch) * n_rankers * adamas_segments(n_rankers, max_n, batch);
+  const size_t rows = size_t(batch) * n_rankers;
+  return sizeof(int) * 2 * rows + sizeof(unsigned long long) * rows * adamas_segments(n_rankers, max_n, batch);
 }
 
 cudaError_t adamas_select(int32_t* idx, int64_t idx_stride, int64_t idx_batch, const uint16_t* dist,
@@ -308,10 +328,10 @@ cudaError_t adamas_select(int32_t* idx, int64_t idx_stride, int64_t idx_batch, c
                           int n_rankers, const SeqLengths& n, int max_n, int batch, int k, cudaStream_t stream) {
   if (k < 0 || n_rankers < 1 || batch < 1 || max_n < 1 || dist_stride % 8 != 0 || dist_batch % 8 != 0)
     return cudaErrorInvalidValue;
-  const int segments = adamas_segments(n_rankers, max_n, batch), blocks = segments * n_rankers * batch;
-  const SelectArgs a{idx, idx_stride, idx_batch, dist, dist_stride, dist_batch, cuts, select_scratch(scratch),
-                     n.dev, n.n, n_rankers, segments, k, blocks};
-  adamas_select_kernel<<<blocks, kThreads, 0, stream>>>(a);
+  const int rows = n_rankers * batch, segments = adamas_segments(n_rankers, max_n, batch);
+  const SelectArgs a{idx, idx_stride, idx_batch, dist, dist_stride, dist_batch, cuts, select_scratch(scratch, rows),
+                     n.dev, n.n, n_rankers, segments, k};
+  adamas_select_kernel<<<rows * segments, kSelThreads, 0, stream>>>(a);
   return cudaGetLastError();
 }
 
