@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 #include "attention/cuda/decode.h"
@@ -35,6 +36,7 @@ struct Args {
   int heads_per_list;
   int group;           // query heads per KV head
   int chunk_target;    // chunks of a list over the batch that the chunk size aims at
+  int bound;           // positions of a sequence's list at most (longer ones are cut)
   float scale_log2;    // softmax scale * log2(e): exp2 of the scaled logits
   int* done;           // [batch][n_lists] chunks finished; the last block of a list merges and resets it
   float2* part_ml;     // [n_heads][kMaxSlots] max logit (log2 units) and sum of weights of each chunk
@@ -51,7 +53,7 @@ __device__ __forceinline__ int length_of(const Args& a, int b) { return max(a.le
 
 template <Source S>
 __device__ __forceinline__ int count_of(const Args& a, int n) {
-  return S == Source::Window ? min(n, a.budget) : n;
+  return min(S == Source::Window ? min(n, a.budget) : n, a.bound);
 }
 
 // Every warp of the block finds the same chunk: the chunk size is the smallest multiple of kStep
@@ -129,8 +131,8 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const Args a) {
   __shared__ float s_l[kRows];
   __shared__ bool s_last;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 4, c = lane % 4, tid = threadIdx.x;
-  const int list = blockIdx.y;
-  const Work w = locate<S>(a, blockIdx.x);
+  const int list = blockIdx.x;
+  const Work w = locate<S>(a, blockIdx.y);
   if (w.b < 0) return;  // past the batch's chunks (the same for every warp)
 
   const int g = a.heads_per_list, h0 = list * g, kvh = h0 / a.group;
@@ -347,29 +349,24 @@ int blocks_per_sm() {
   return n;
 }
 
-// Chunks per list over a batch: whole waves of blocks over the multiprocessors, the fewest waves
-// that use them to >= 98.5% (the merge reads every chunk), at most kMaxSlots.
-int chunks_per_list(int n_lists, int per_sm, int batch) {
-  const int cap = sm_count() * per_sm, most = kMaxSlots - (batch - 1);
-  auto use = [&](int t) {
-    const double waves = double(t) * n_lists / cap;
-    return waves / std::ceil(waves);
-  };
-  int best = std::clamp(cap / n_lists, 1, most);
-  for (int k = 1; k <= 8; ++k)
-    for (int t : {k * cap / n_lists, ceil_div(k * cap, n_lists)}) {
-      if (t < 1 || t > most) continue;
-      if (use(t) >= 0.985) return t;
-      if (use(t) > use(best)) best = t;
-    }
-  return best;
+// Slots (chunks) per list over a batch: the fewest whole waves of blocks over the multiprocessors
+// that give every sequence a slot (one wave mostly: the blocks stream K and V at the same rate, so
+// one resident wave of equal chunks finishes together), at most kMaxSlots, and no more than
+// chunks of kStep positions need when the host bounds the positions (total < 0: no bound).
+int slots_per_list(int n_lists, int per_sm, int batch, long long total) {
+  const long long cap = (long long)sm_count() * per_sm;
+  const long long waves = std::max(1ll, ((long long)n_lists * batch + cap - 1) / cap);
+  long long slots = std::clamp(waves * cap / n_lists, (long long)batch, (long long)kMaxSlots);
+  if (total >= 0) slots = std::min(slots, batch - 1 + std::max(1ll, (total + kStep - 1) / kStep));
+  return int(slots);
 }
 
 // Workspace: [done: one int per (sequence, list), padded to 16 bytes][part_ml][part_acc].
 size_t counter_bytes(int n_heads) { return round_up(sizeof(int) * size_t(n_heads) * kMaxDecodeBatch, 16); }
 
+// bound: positions of a sequence's list at most as the host knows it (< 0: unknown).
 template <Source S>
-cudaError_t launch(Args a, int n_heads, int head_dim, const DecodeBatch& batch, void* workspace,
+cudaError_t launch(Args a, int n_heads, int head_dim, const DecodeBatch& batch, long long bound, void* workspace,
                    cudaStream_t stream) {
   if (a.heads_per_list < 1 || n_heads % a.heads_per_list != 0 || a.heads_per_list > kRows) return cudaErrorInvalidValue;
   if (batch.size < 1 || batch.size > kMaxDecodeBatch || batch.q_stride % 4 != 0 || batch.kv_stride % 8 != 0)
@@ -385,10 +382,10 @@ cudaError_t launch(Args a, int n_heads, int head_dim, const DecodeBatch& batch, 
   a.part_acc = reinterpret_cast<float*>(a.part_ml + size_t(n_heads) * kMaxSlots);
   ADAMAS_DISPATCH_HEAD_DIM(head_dim, D, {
     // the grid: chunk_target + batch - 1 slots per list hold every chunk (each sequence rounds
-    // its last chunk up at most once)
-    const int slots = chunks_per_list(a.n_lists, blocks_per_sm<D, S>(), batch.size);
+    // its last chunk up at most once); x = list, so the blocks with work (the low slots) come first
+    const int slots = slots_per_list(a.n_lists, blocks_per_sm<D, S>(), batch.size, bound < 0 ? -1 : bound * batch.size);
     a.chunk_target = std::max(1, slots - (batch.size - 1));
-    decode_kernel<D, S><<<dim3(a.chunk_target + batch.size - 1, a.n_lists), kThreads, 0, stream>>>(a);
+    decode_kernel<D, S><<<dim3(a.n_lists, slots), kThreads, 0, stream>>>(a);
   })
   return cudaGetLastError();
 }
@@ -401,6 +398,7 @@ Args base_args(float* out, const float* q, const DeviceKV& kv, float scale) {
   a.v = kv.v;
   a.head_stride = kv.head_stride;
   a.scale_log2 = scale * kLog2e;
+  a.bound = INT_MAX;
   return a;
 }
 
@@ -425,7 +423,7 @@ cudaError_t decode_attention(float* out, const float* q, const DeviceKV& kv, int
   a.len = len.n;
   a.heads_per_list = group;
   a.group = group;
-  return launch<Source::Dense>(a, n_heads, kv.head_dim, batch, workspace, stream);
+  return launch<Source::Dense>(a, n_heads, kv.head_dim, batch, len.dev ? -1 : len.n, workspace, stream);
 }
 
 cudaError_t sparse_decode_attention(float* out, const float* q, const DeviceKV& kv, int n_heads,
@@ -443,7 +441,10 @@ cudaError_t sparse_decode_attention(float* out, const float* q, const DeviceKV& 
   a.len = lists.len.n;
   a.heads_per_list = lists.heads_per_list;
   a.group = group;
-  return launch<Source::Listed>(a, n_heads, kv.head_dim, batch, workspace, stream);
+  long long bound = -1;  // with lengths on the device, len.n > 0 bounds them
+  if (!lists.len.dev) bound = lists.len.n;
+  else if (lists.len.n > 0) bound = a.bound = lists.len.n;
+  return launch<Source::Listed>(a, n_heads, kv.head_dim, batch, bound, workspace, stream);
 }
 
 cudaError_t window_decode_attention(float* out, const float* q, const DeviceKV& kv, int n_heads,
@@ -459,7 +460,8 @@ cudaError_t window_decode_attention(float* out, const float* q, const DeviceKV& 
   a.sink = window.sink;
   a.heads_per_list = group;
   a.group = group;
-  return launch<Source::Window>(a, n_heads, kv.head_dim, batch, workspace, stream);
+  const int bound = window.n.dev ? window.budget : std::min(window.budget, std::max(window.n.n, 0));
+  return launch<Source::Window>(a, n_heads, kv.head_dim, batch, bound, workspace, stream);
 }
 
 }  // namespace adamas::cuda
