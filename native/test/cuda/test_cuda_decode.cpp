@@ -1,7 +1,7 @@
 // CUDA decode attention (dense split-K, over position lists, over StreamingLLM's window) against
 // cpu::attend_decode on the same fp16 K/V: MHA and GQA groups 1..8, head_dim 64 and 128, lengths
 // from 0 to 32K, batches of sequences of different lengths given from the host or from device
-// memory (the two must agree bit for bit: the grid depends on the shape alone).
+// memory, host bounds on the lengths of lists, and repeated launches on one workspace.
 #include <algorithm>
 #include <functional>
 #include <numeric>
@@ -266,4 +266,153 @@ TEST(cuda_window_decode_matches_cpu) {
                   "window B " + std::to_string(budget) + " sink " + std::to_string(sink) + ", " +
                       shape_name(s.H, s.KV, s.D, cap));
       }
+}
+
+TEST(cuda_dense_decode_long_odd_lengths) {
+  // lengths that are no multiple of a tile, a chunk or a ring of tiles; GQA 1, 3, 4 and 8; batch
+  // 1 and 5 (lengths from the host and from device memory), each launch twice (the workspace's
+  // counters must be reset by the first)
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(17);
+  struct Case {
+    Shape s;
+    std::vector<int> lens;
+  };
+  const Case cases[] = {{{32, 32, 128}, {8229}},          {{32, 8, 128}, {32805}},
+                        {{24, 8, 64}, {20011}},           {{64, 8, 128}, {12345}},
+                        {{32, 8, 128}, {1, 4097, 33, 9001, 64}}, {{24, 8, 64}, {777, 1, 16, 17, 5000}}};
+  for (const Case& cs : cases) {
+    const Shape& s = cs.s;
+    const int B = int(cs.lens.size()), cap = *std::max_element(cs.lens.begin(), cs.lens.end());
+    Batch batch(rng, s, B, cap);
+    cuda::DeviceArray<float> dq(batch.q), dout(batch.q.size());
+    cuda::DeviceArray<int> dlens(cs.lens);
+    cuda::DeviceArray<uint8_t> ws(cuda::decode_workspace_bytes(s.H, s.D));
+    ws.fill_bytes(0);
+    std::vector<float> want(batch.q.size());
+    for (int b = 0; b < B; ++b) batch.reference(&want[size_t(b) * s.H * s.D], b, cs.lens[b], nullptr);
+    const float scale = 1.0f / std::sqrt(float(s.D));
+    for (int from_host = 0; from_host < 2; ++from_host) {
+      if (from_host && B > 1) continue;  // one host length is for every sequence
+      const cuda::SeqLengths len = from_host ? cuda::SeqLengths{nullptr, cs.lens[0]} : cuda::SeqLengths{dlens.get(), 0};
+      for (int rep = 0; rep < 2; ++rep) {
+        dout.fill_bytes(0xff);
+        ADAMAS_CUDA_CHECK(
+            cuda::decode_attention(dout.get(), dq.get(), batch.device(), s.H, len, batch.layout(), scale, ws.get(), nullptr));
+        SYNC_CHECK();
+        CHECK_REL(dout.download(), want, 1e-3,
+                  "dense, batch of " + std::to_string(B) + ", " + shape_name(s.H, s.KV, s.D, cap) +
+                      (from_host ? ", host length" : ", device lengths") + ", launch " + std::to_string(rep));
+      }
+    }
+  }
+}
+
+TEST(cuda_window_decode_host_lengths) {
+  // the grid bounded by the budget and a host length: lengths below, at and above the budget
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(18);
+  for (const Shape& s : {Shape{32, 32, 128}, Shape{24, 8, 64}, Shape{64, 8, 128}})
+    for (int n : {1, 100, 255, 256, 257, 8192 + 3})
+      for (int B : {1, 3}) {
+        const int budget = 256, sink = 4, cap = n;
+        Batch batch(rng, s, B, cap);
+        cuda::DeviceArray<float> dq(batch.q), dout(batch.q.size());
+        cuda::DeviceArray<uint8_t> ws(cuda::decode_workspace_bytes(s.H, s.D));
+        ws.fill_bytes(0);
+        std::vector<float> want(batch.q.size());
+        const std::vector<int32_t> pos = window_positions(n, budget, sink);
+        for (int b = 0; b < B; ++b) batch.reference(&want[size_t(b) * s.H * s.D], b, n, [&](int) { return &pos; });
+        for (int rep = 0; rep < 2; ++rep) {
+          dout.fill_bytes(0xff);
+          ADAMAS_CUDA_CHECK(cuda::window_decode_attention(dout.get(), dq.get(), batch.device(), s.H,
+                                                          cuda::SinkWindow{budget, sink, cuda::SeqLengths{nullptr, n}},
+                                                          batch.layout(), 1.0f / std::sqrt(float(s.D)), ws.get(), nullptr));
+          SYNC_CHECK();
+          CHECK_REL(dout.download(), want, 1e-3,
+                    "window at host length, batch " + std::to_string(B) + ", " + shape_name(s.H, s.KV, s.D, n));
+        }
+      }
+}
+
+TEST(cuda_sparse_decode_bounded_lists) {
+  // lists of 1, odd and 256 positions with lengths in device memory: without a bound, with one
+  // (len.n, sizing the grid), and with a bound below some lengths (the lists are cut to it);
+  // GQA 3 and 8, a list per query head and per KV head
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(19);
+  for (const Shape& s : {Shape{24, 8, 64}, Shape{64, 8, 128}, Shape{32, 32, 128}})
+    for (int per_list : {1, s.H / s.KV})
+      for (int bound : {0, 257, 256, 37}) {
+        const std::vector<int> lens = {256, 1, 37, 255, 257};
+        const int B = int(lens.size()), cap = 3000, stride = 257, lists = s.H / per_list;
+        Batch batch(rng, s, B, cap);
+        std::vector<std::vector<std::vector<int32_t>>> l(static_cast<size_t>(B));
+        std::vector<int32_t> flat(size_t(B) * lists * stride, 0);
+        for (int b = 0; b < B; ++b)
+          for (int li = 0; li < lists; ++li) {
+            std::vector<int32_t> all(static_cast<size_t>(cap));
+            std::iota(all.begin(), all.end(), 0);
+            std::shuffle(all.begin(), all.end(), rng);
+            all.resize(size_t(lens[b]));
+            std::copy(all.begin(), all.end(), flat.begin() + (size_t(b) * lists + li) * stride);
+            if (bound > 0 && lens[b] > bound) all.resize(size_t(bound));
+            l[size_t(b)].push_back(all);
+          }
+        cuda::DeviceArray<float> dq(batch.q), dout(batch.q.size());
+        cuda::DeviceArray<int32_t> didx(flat);
+        cuda::DeviceArray<int> dlens(lens);
+        cuda::DeviceArray<uint8_t> ws(cuda::decode_workspace_bytes(s.H, s.D));
+        ws.fill_bytes(0);
+        std::vector<float> want(batch.q.size());
+        for (int b = 0; b < B; ++b)
+          batch.reference(&want[size_t(b) * s.H * s.D], b, cap, [&](int h) { return &l[size_t(b)][size_t(h / per_list)]; });
+        const cuda::PositionLists pl{didx.get(), stride, int64_t(lists) * stride, cuda::SeqLengths{dlens.get(), bound},
+                                     per_list};
+        for (int rep = 0; rep < 2; ++rep) {
+          dout.fill_bytes(0xff);
+          ADAMAS_CUDA_CHECK(cuda::sparse_decode_attention(dout.get(), dq.get(), batch.device(), s.H, pl, batch.layout(),
+                                                          1.0f / std::sqrt(float(s.D)), ws.get(), nullptr));
+          SYNC_CHECK();
+          CHECK_REL(dout.download(), want, 1e-3,
+                    "bounded lists (" + std::to_string(bound) + "), " + shape_name(s.H, s.KV, s.D, cap) +
+                        ", heads per list " + std::to_string(per_list));
+        }
+      }
+}
+
+TEST(cuda_sparse_decode_host_lengths_gqa) {
+  // one list length from the host (1, odd, 256, long) shared by every sequence of a batch of 2
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(20);
+  for (const Shape& s : {Shape{24, 8, 64}, Shape{64, 8, 128}})
+    for (int n_idx : {1, 31, 256, 4097}) {
+      const int per_list = s.H / s.KV, lists = s.H / per_list, B = 2, cap = n_idx + 700;
+      Batch batch(rng, s, B, cap);
+      std::vector<std::vector<std::vector<int32_t>>> l(static_cast<size_t>(B));
+      std::vector<int32_t> flat;
+      for (int b = 0; b < B; ++b)
+        for (int li = 0; li < lists; ++li) {
+          std::vector<int32_t> all(static_cast<size_t>(cap));
+          std::iota(all.begin(), all.end(), 0);
+          std::shuffle(all.begin(), all.end(), rng);
+          all.resize(size_t(n_idx));
+          flat.insert(flat.end(), all.begin(), all.end());
+          l[size_t(b)].push_back(all);
+        }
+      cuda::DeviceArray<float> dq(batch.q), dout(batch.q.size());
+      cuda::DeviceArray<int32_t> didx(flat);
+      cuda::DeviceArray<uint8_t> ws(cuda::decode_workspace_bytes(s.H, s.D));
+      ws.fill_bytes(0);
+      dout.fill_bytes(0xff);
+      const cuda::PositionLists pl{didx.get(), n_idx, int64_t(lists) * n_idx, cuda::SeqLengths{nullptr, n_idx}, per_list};
+      ADAMAS_CUDA_CHECK(cuda::sparse_decode_attention(dout.get(), dq.get(), batch.device(), s.H, pl, batch.layout(),
+                                                      1.0f / std::sqrt(float(s.D)), ws.get(), nullptr));
+      SYNC_CHECK();
+      std::vector<float> want(batch.q.size());
+      for (int b = 0; b < B; ++b)
+        batch.reference(&want[size_t(b) * s.H * s.D], b, cap, [&](int h) { return &l[size_t(b)][size_t(h / per_list)]; });
+      CHECK_REL(dout.download(), want, 1e-3,
+                "host-length lists of " + std::to_string(n_idx) + ", " + shape_name(s.H, s.KV, s.D, cap));
+    }
 }

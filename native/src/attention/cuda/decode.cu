@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <atomic>
+#include <climits>
 #include <cmath>
 
 #include "attention/cuda/decode.h"
@@ -12,10 +14,21 @@ namespace {
 constexpr int kWarps = 4;
 constexpr int kThreads = 32 * kWarps;
 constexpr int kTile = 16;                // positions a warp takes at a time (the k of one P V product)
-constexpr int kStep = kWarps * kTile;    // positions a block takes at a time; chunks are multiples
+constexpr int kStages = 3;               // tiles of each warp in its shared-memory ring (2 in flight while it computes)
+constexpr int kMinChunk = 2 * kTile;     // positions of a chunk at least
 constexpr int kRows = 8;                 // query heads a block serves at most (rows 8..15 hold their low parts)
 constexpr int kMaxSlots = 256;           // chunks of one list over a whole batch
 constexpr float kLog2e = 1.4426950408889634f;
+
+// Blocks per multiprocessor the registers are budgeted for (shared memory allows as many on sm_90).
+template <int D>
+constexpr int kMinBlocks = D == 64 ? 4 : 2;
+
+// Shared memory of a block: each warp's ring of kStages tiles of K and V.
+template <int D>
+constexpr int ring_bytes() {
+  return kWarps * kStages * 2 * kTile * D * int(sizeof(__half));
+}
 
 enum class Source { Dense, Listed, Window };
 
@@ -29,12 +42,13 @@ struct Args {
   int64_t list_stride, idx_batch_stride;
   const int* len_dev;  // per sequence: positions (Dense), list length (Listed), sequence length (Window)
   int len;             // the same for every sequence when len_dev is null
+  int bound;           // positions of a sequence's list at most (longer ones are cut)
   int budget, sink;    // Window
   int batch;
   int n_lists;
   int heads_per_list;
   int group;           // query heads per KV head
-  int chunk_target;    // chunks of a list over the batch that the chunk size aims at
+  int slots;           // chunks of a list over the batch at most (the grid's y)
   float scale_log2;    // softmax scale * log2(e): exp2 of the scaled logits
   int* done;           // [batch][n_lists] chunks finished; the last block of a list merges and resets it
   float2* part_ml;     // [n_heads][kMaxSlots] max logit (log2 units) and sum of weights of each chunk
@@ -51,29 +65,59 @@ __device__ __forceinline__ int length_of(const Args& a, int b) { return max(a.le
 
 template <Source S>
 __device__ __forceinline__ int count_of(const Args& a, int n) {
-  return S == Source::Window ? min(n, a.budget) : n;
+  return min(S == Source::Window ? min(n, a.budget) : n, a.bound);
 }
 
-// Every warp of the block finds the same chunk: the chunk size is the smallest multiple of kStep
-// that cuts the batch's positions of a list into chunk_target chunks, each sequence into whole
-// chunks (at least one), numbered sequence after sequence.
+__device__ __forceinline__ int warp_sum(int x) {
+#pragma unroll
+  for (int off = 16; off > 0; off /= 2) x += __shfl_xor_sync(0xffffffffu, x, off);
+  return x;
+}
+
+// Every warp of the block finds the same chunk. The chunk size is the smallest multiple of kTile
+// (at least kMinChunk) that cuts each sequence into whole chunks (at least one, also for an empty
+// one) with all of them in a.slots; the chunks are numbered sequence after sequence.
 template <Source S>
 __device__ Work locate(const Args& a, int slot) {
+  static_assert(kMaxDecodeBatch <= 64, "two sequences per lane");
   const int lane = threadIdx.x % 32;
+  int n[2], count[2];  // sequences lane and 32 + lane; count -1 past the batch
   long long total = 0;
-  for (int b0 = 0; b0 < a.batch; b0 += 32)
-    if (b0 + lane < a.batch) total += count_of<S>(a, length_of(a, b0 + lane));
+  int most = 0;
 #pragma unroll
-  for (int off = 16; off > 0; off /= 2) total += __shfl_xor_sync(0xffffffffu, total, off);
-  const long long per = (total + a.chunk_target - 1) / a.chunk_target;
-  const int chunk = int((max(per, 1ll) + kStep - 1) / kStep * kStep);
+  for (int i = 0; i < 2; ++i) {
+    const int b = 32 * i + lane;
+    n[i] = b < a.batch ? length_of(a, b) : 0;
+    count[i] = b < a.batch ? count_of<S>(a, n[i]) : -1;
+    total += max(count[i], 0);
+    most = max(most, count[i]);
+  }
+#pragma unroll
+  for (int off = 16; off > 0; off /= 2) {
+    total += __shfl_xor_sync(0xffffffffu, total, off);
+    most = max(most, __shfl_xor_sync(0xffffffffu, most, off));
+  }
+  auto splits_of = [](int c, int tiles) { return c < 0 ? 0 : c == 0 ? 1 : (c - 1) / (tiles * kTile) + 1; };
+  auto used = [&](int tiles) { return warp_sum(splits_of(count[0], tiles) + splits_of(count[1], tiles)); };
+  // In tiles: lo cannot fit more than a.slots chunks; hi fits (every sequence's count rounds up
+  // at most once: fewer than total / chunk + batch chunks; or one chunk per sequence).
+  const int min_tiles = kMinChunk / kTile;
+  const long long tiles = (total + kTile - 1) / kTile;
+  const int lo = int(max((tiles + a.slots - 1) / a.slots, (long long)min_tiles));
+  const int hi = int(max(min((tiles + a.slots - a.batch) / (a.slots - a.batch + 1), ((long long)most + kTile - 1) / kTile),
+                         (long long)max(lo, min_tiles)));
+  int l = lo, h = hi;
+  while (l < h) {  // warp-uniform; no iteration for one sequence
+    const int mid = (l + h) / 2;
+    if (used(mid) <= a.slots) h = mid;
+    else l = mid + 1;
+  }
+  const int chunk = h * kTile;
   Work w;
   int first = 0;
-  for (int b0 = 0; b0 < a.batch; b0 += 32) {
-    const int b = b0 + lane;
-    const bool in = b < a.batch;
-    const int n = in ? length_of(a, b) : 0, count = count_of<S>(a, n);
-    const int splits = in ? max(1, (count + chunk - 1) / chunk) : 0;
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int splits = splits_of(count[i], h);
     int incl = splits;
 #pragma unroll
     for (int off = 1; off < 32; off *= 2) {
@@ -81,14 +125,14 @@ __device__ Work locate(const Args& a, int slot) {
       if (lane >= off) incl += o;
     }
     const int excl = first + incl - splits;
-    const unsigned hit = __ballot_sync(0xffffffffu, in && slot >= excl && slot < excl + splits);
+    const unsigned hit = __ballot_sync(0xffffffffu, splits > 0 && slot >= excl && slot < excl + splits);
     if (hit) {
       const int src = __ffs(hit) - 1;
-      w.b = b0 + src;
+      w.b = 32 * i + src;
       w.first = __shfl_sync(0xffffffffu, excl, src);
       w.splits = __shfl_sync(0xffffffffu, splits, src);
-      w.count = __shfl_sync(0xffffffffu, count, src);
-      w.n = __shfl_sync(0xffffffffu, n, src);
+      w.count = __shfl_sync(0xffffffffu, count[i], src);
+      w.n = __shfl_sync(0xffffffffu, n[i], src);
       w.split = slot - w.first;
       w.begin = w.split * chunk;
       w.end = min(w.count, w.begin + chunk);
@@ -99,109 +143,145 @@ __device__ Work locate(const Args& a, int slot) {
   return w;
 }
 
-// Position of entry t of the block's list.
+// Position of entry t (< w.count) of a Dense or Window list.
 template <Source S>
-__device__ __forceinline__ int64_t position(const Args& a, const Work& w, const int32_t* list, int t) {
-  if constexpr (S == Source::Dense) return t;
-  if constexpr (S == Source::Listed) return list[t];
-  if (a.budget >= w.n) return t;
+__device__ __forceinline__ int64_t position(const Args& a, const Work& w, int t) {
+  if (S == Source::Dense || a.budget >= w.n) return t;
   const int s = min(a.sink, a.budget - 1);
   return t < s ? t : int64_t(w.n) - a.budget + t;
 }
 
-__device__ __forceinline__ uint32_t word(const uint4& u, int i) { return i == 0 ? u.x : i == 1 ? u.y : i == 2 ? u.z : u.w; }
-
-// Register layout of a warp's tile (r = lane / 4, c = lane % 4; mma.cuh gives the fragments).
-// Lane (r, c) loads 16 bytes of K and V at channels 32j + 8c .. 32j + 8c + 7 (j < D / 32) of the
-// tile's positions r and 8 + r. Since a dot product may sum its channels in any order, k-step
-// 2j + u of S = Q K^T takes from those loads the channels 32j + 8c + 4u + {0, 1} (k = 2c + {0, 1})
-// and 32j + 8c + 4u + {2, 3} (k = 2c + 8 + {0, 1}); the queries' fragments follow the same map.
-// For P V, the 8 x 8 block of V words i of chunk j (rows: 8 positions, lane (r, c) holding
-// channels 32j + 8c + 2i + {0, 1} of row r) transposed is the B fragment of output columns
-// v = 0..7 that stand for channels 32j + 8(v / 2) + 2i + v % 2: so each lane's output columns
-// are again its own 8 channels 32j + 8c .. 32j + 8c + 7.
+// Each warp streams its own tiles (tile k of a warp: positions begin + (warp + kWarps k) * kTile
+// ..., 16 of them) of K and V through a ring of kStages tiles in shared memory with cp.async, kStages
+// - 1 tiles ahead of the one it computes on, so no barrier of the block is on the way. The rows of a
+// tile are D / 8 chunks of 16 bytes, chunk ch of row rr stored at chunk ch ^ (rr % 8) of the row
+// so that ldmatrix reads 8 rows without bank conflicts. With r = lane / 4, c = lane % 4 (mma.cuh):
+// S = Q K^T takes its B fragments from ldmatrix of K (rows = positions, k = channels), the query's
+// A fragments hold channels 16ks + 2c, +1 (+8, +9) of head r (rows 8..15: the low parts); P V takes
+// its B fragments from ldmatrix.trans of V (k = positions), output n-tile j = channels 8j .. 8j + 7.
 template <int D, Source S>
-__global__ void __launch_bounds__(kThreads) decode_kernel(const Args a) {
-  constexpr int kChunks = D / 32;
+__global__ void __launch_bounds__(kThreads, kMinBlocks<D>) decode_kernel(const Args a) {
+  constexpr int kKSteps = D / 16;            // k-steps of S, pairs of n-tiles of P V
+  constexpr int kRowChunks = D / 8;          // 16-byte chunks of a row
+  constexpr int kRowsPerPass = 32 / kRowChunks;
+  constexpr int kPasses = kTile / kRowsPerPass;
+  constexpr int kTileElems = kTile * D;
   constexpr int kPad = 4;  // floats after each row of s_o: rows 16 bytes apart in the banks
-  __shared__ __align__(16) float s_o[kWarps][kRows][D + kPad];
+  static_assert(kWarps * kRows * (D + kPad) * sizeof(float) <= ring_bytes<D>(), "s_o fits in the rings");
+  static_assert(kRows * kMaxSlots * sizeof(float) <= ring_bytes<D>(), "merge weights fit in the rings");
+  extern __shared__ uint4 smem[];
   __shared__ float2 s_ml[kWarps][kRows];
   __shared__ float s_l[kRows];
   __shared__ bool s_last;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 4, c = lane % 4, tid = threadIdx.x;
-  const int list = blockIdx.y;
-  const Work w = locate<S>(a, blockIdx.x);
+  const int list = blockIdx.x;
+  const Work w = locate<S>(a, blockIdx.y);
   if (w.b < 0) return;  // past the batch's chunks (the same for every warp)
 
   const int g = a.heads_per_list, h0 = list * g, kvh = h0 / a.group;
-  const int64_t kv_base = w.b * a.kv_stride + kvh * a.head_stride + 8 * c;
+  const int64_t kv_base = w.b * a.kv_stride + kvh * a.head_stride;
   const __half* K = a.k + kv_base;
   const __half* V = a.v + kv_base;
   const float* q = a.q + w.b * a.q_stride + int64_t(h0) * D;
   float* out = a.out + w.b * a.q_stride + int64_t(h0) * D;
   const int32_t* lst = S == Source::Listed ? a.idx + w.b * a.idx_batch_stride + list * a.list_stride : nullptr;
 
-  // A fragments of S = Q K^T: rows r = query head h0 + r (fp16), rows 8 + r its rounding error
-  uint32_t qf[kChunks][2][4];
+  __half* ring = reinterpret_cast<__half*>(smem) + warp * (kStages * 2 * kTileElems);  // [stage][K, V][kTile][D]
+  const int span = w.end - w.begin - warp * kTile;
+  const int n_tiles = span > 0 ? (span - 1) / (kWarps * kTile) + 1 : 0;  // this warp's
+  auto tile_begin = [&](int k) { return w.begin + (warp + kWarps * k) * kTile; };
+  // Listed: lane holds the list entry of row lane % 16 of a tile (0 past the chunk)
+  auto entry = [&](int k) {
+    const int t = tile_begin(k) + lane % kTile;
+    return S == Source::Listed && t < w.end ? __ldg(lst + t) : 0;
+  };
+  const int ch = lane % kRowChunks, row0 = lane / kRowChunks;
+  auto issue = [&](int k, int stage, int listed) {  // warp-uniform
+    const int tb = tile_begin(k);
+    __half* dst = ring + stage * 2 * kTileElems;
 #pragma unroll
-  for (int j = 0; j < kChunks; ++j)
-#pragma unroll
-    for (int u = 0; u < 2; ++u) {
-      float4 x = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-      if (r < g) x = *reinterpret_cast<const float4*>(q + r * D + 32 * j + 8 * c + 4 * u);
-      split_half2(x.x, x.y, qf[j][u][0], qf[j][u][1]);
-      split_half2(x.z, x.w, qf[j][u][2], qf[j][u][3]);
+    for (int i = 0; i < kPasses; ++i) {
+      const int rr = row0 + kRowsPerPass * i, t = tb + rr;
+      const bool ok = t < w.end;
+      int64_t pos = S == Source::Listed ? int64_t(__shfl_sync(0xffffffffu, listed, rr)) : position<S>(a, w, t);
+      if (!ok) pos = 0;
+      const int off = rr * D + ((ch ^ (rr % 8)) * 8);
+      cp_async_16(dst + off, K + pos * D + ch * 8, ok);
+      cp_async_16(dst + kTileElems + off, V + pos * D + ch * 8, ok);
     }
+  };
 
-  float acc[kChunks][4][4];  // C fragments of P V, n-tile (j, i)
+  // the query (in flight while the first tiles are requested)
+  float2 qx[kKSteps][2];
 #pragma unroll
-  for (int j = 0; j < kChunks; ++j)
+  for (int kk = 0; kk < kKSteps; ++kk)
 #pragma unroll
-    for (int i = 0; i < 4; ++i)
+    for (int u = 0; u < 2; ++u)
+      qx[kk][u] = r < g ? *reinterpret_cast<const float2*>(q + r * D + 16 * kk + 8 * u + 2 * c) : make_float2(0.0f, 0.0f);
+
+  int next_entry = 0;  // Listed: the entries of tile k + kStages - 1 while tile k is computed
+  {
+    int e[kStages - 1];
 #pragma unroll
-      for (int e = 0; e < 4; ++e) acc[j][i][e] = 0.0f;
+    for (int k = 0; k < kStages - 1; ++k) e[k] = entry(k);
+    next_entry = entry(kStages - 1);
+#pragma unroll
+    for (int k = 0; k < kStages - 1; ++k) {
+      if (k < n_tiles) issue(k, k, e[k]);
+      cp_async_commit();
+    }
+  }
+
+  // A fragments of S = Q K^T: rows r = query head h0 + r (fp16), rows 8 + r its rounding error
+  uint32_t qf[kKSteps][4];
+#pragma unroll
+  for (int kk = 0; kk < kKSteps; ++kk) {
+    split_half2(qx[kk][0].x, qx[kk][0].y, qf[kk][0], qf[kk][1]);
+    split_half2(qx[kk][1].x, qx[kk][1].y, qf[kk][2], qf[kk][3]);
+  }
+
+  float acc[2 * kKSteps][4];  // C fragments of P V, n-tile j
+#pragma unroll
+  for (int j = 0; j < 2 * kKSteps; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) acc[j][e] = 0.0f;
   float m = -INFINITY, l = 0.0f;  // of head r: running max (quad-uniform), this lane's sum of weights
 
-  int tb = w.begin + warp * kTile;
-  int32_t cur[2] = {0, 0};  // list entries of this lane's two rows (Listed), one tile ahead of use
-  if constexpr (S == Source::Listed)
-#pragma unroll
-    for (int nt = 0; nt < 2; ++nt) cur[nt] = tb + 8 * nt + r < w.end ? lst[tb + 8 * nt + r] : 0;
-
-  for (; tb < w.end; tb += kStep) {
-    uint4 kr[2][kChunks], vr[2][kChunks];
-#pragma unroll
-    for (int nt = 0; nt < 2; ++nt) {
-      const int t = tb + 8 * nt + r;
-      const bool ok = t < w.end;
-      const int64_t pos = S == Source::Listed ? int64_t(cur[nt]) : (ok ? position<S>(a, w, lst, t) : 0);
-#pragma unroll
-      for (int j = 0; j < kChunks; ++j) {
-        kr[nt][j] = vr[nt][j] = make_uint4(0, 0, 0, 0);
-        if (ok) {
-          kr[nt][j] = __ldg(reinterpret_cast<const uint4*>(K + pos * D + 32 * j));
-          vr[nt][j] = __ldg(reinterpret_cast<const uint4*>(V + pos * D + 32 * j));
-        }
-      }
-    }
-    if constexpr (S == Source::Listed)
-#pragma unroll
-      for (int nt = 0; nt < 2; ++nt) {
-        const int t = tb + kStep + 8 * nt + r;
-        cur[nt] = t < w.end ? lst[t] : 0;
-      }
+  // ldmatrix rows of this lane: matrix i = lane / 8, its row lane % 8
+  const int mi = lane / 8, mr = lane % 8;
+  const int k_off = (8 * (mi / 2) + mr) * D, k_chunk = mi % 2;  // K: (n-tile mi / 2, k-half mi % 2)
+  const int v_off = (8 * (mi % 2) + mr) * D, v_chunk = mi / 2;  // V: (k-half mi % 2, n-tile mi / 2)
+  int rd = 0, wr = kStages - 1;  // ring stages of tile k and of tile k + kStages - 1
+  for (int k = 0; k < n_tiles; ++k) {
+    __syncwarp();  // every lane is done with stage wr (tile k - 1)
+    if (k + kStages - 1 < n_tiles) issue(k + kStages - 1, wr, next_entry);
+    cp_async_commit();
+    if constexpr (S == Source::Listed) next_entry = entry(k + kStages);
+    cp_async_wait<kStages - 1>();
+    __syncwarp();  // tile k from every lane's copies
+    const __half* k_sm = ring + rd * 2 * kTileElems;
+    const __half* v_sm = k_sm + kTileElems;
+    const int tb = tile_begin(k);
 
     // S: two accumulators per 8-position n-tile (even and odd k-steps) shorten the MMA chains
     float s[2][2][4];
 #pragma unroll
     for (int nt = 0; nt < 2; ++nt)
 #pragma unroll
-      for (int u = 0; u < 2; ++u) {
+      for (int u = 0; u < 2; ++u)
 #pragma unroll
         for (int e = 0; e < 4; ++e) s[nt][u][e] = 0.0f;
+    // the tile's fragments of K and V, all requested before the first product needs them
+    uint32_t kb[kKSteps][4], vb[kKSteps][4];
 #pragma unroll
-        for (int j = 0; j < kChunks; ++j) mma_16816(s[nt][u], qf[j][u], word(kr[nt][j], 2 * u), word(kr[nt][j], 2 * u + 1));
-      }
+    for (int kk = 0; kk < kKSteps; ++kk) ldmatrix_x4(kb[kk], k_sm + k_off + (((2 * kk + k_chunk) ^ mr) * 8));
+#pragma unroll
+    for (int jj = 0; jj < kKSteps; ++jj) ldmatrix_x4_trans(vb[jj], v_sm + v_off + (((2 * jj + v_chunk) ^ mr) * 8));
+#pragma unroll
+    for (int kk = 0; kk < kKSteps; ++kk) {
+      mma_16816(s[0][kk % 2], qf[kk], kb[kk][0], kb[kk][1]);
+      mma_16816(s[1][kk % 2], qf[kk], kb[kk][2], kb[kk][3]);
+    }
 
     // lane (r, c) holds the logits of head r at the tile's positions 8nt + 2c + e
     float x[2][2], mx = -INFINITY;
@@ -221,11 +301,9 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const Args a) {
     m = m_new;
     l *= corr;
 #pragma unroll
-    for (int j = 0; j < kChunks; ++j)
+    for (int j = 0; j < 2 * kKSteps; ++j)
 #pragma unroll
-      for (int i = 0; i < 4; ++i)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) acc[j][i][e] *= corr;
+      for (int e = 0; e < 4; ++e) acc[j][e] *= corr;
     float p[2][2];
 #pragma unroll
     for (int nt = 0; nt < 2; ++nt)
@@ -239,28 +317,25 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const Args a) {
     split_half2(p[0][0], p[0][1], pa[0], pa[1]);
     split_half2(p[1][0], p[1][1], pa[2], pa[3]);
 #pragma unroll
-    for (int j = 0; j < kChunks; ++j)
-#pragma unroll
-      for (int i = 0; i < 4; ++i)
-        mma_16816(acc[j][i], pa, transpose_8x8(word(vr[0][j], i)), transpose_8x8(word(vr[1][j], i)));
+    for (int jj = 0; jj < kKSteps; ++jj) {
+      mma_16816(acc[2 * jj], pa, vb[jj][0], vb[jj][1]);
+      mma_16816(acc[2 * jj + 1], pa, vb[jj][2], vb[jj][3]);
+    }
+    rd = rd + 1 == kStages ? 0 : rd + 1;
+    wr = wr + 1 == kStages ? 0 : wr + 1;
   }
+  cp_async_wait<0>();  // (only empty groups are left)
+  __syncthreads();     // every warp is done with its ring: s_o takes its place
 
   // the warps' partial results -> the block's (in shared memory)
+  float (*s_o)[kRows][D + kPad] = reinterpret_cast<float (*)[kRows][D + kPad]>(smem);
   l += __shfl_xor_sync(0xffffffffu, l, 1);
   l += __shfl_xor_sync(0xffffffffu, l, 2);
   if (r < g) {
     float* o = &s_o[warp][r][0];
 #pragma unroll
-    for (int j = 0; j < kChunks; ++j) {
-      float v[8];
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        v[2 * i] = acc[j][i][0] + acc[j][i][2];
-        v[2 * i + 1] = acc[j][i][1] + acc[j][i][3];
-      }
-      *reinterpret_cast<float4*>(o + 32 * j + 8 * c) = make_float4(v[0], v[1], v[2], v[3]);
-      *reinterpret_cast<float4*>(o + 32 * j + 8 * c + 4) = make_float4(v[4], v[5], v[6], v[7]);
-    }
+    for (int j = 0; j < 2 * kKSteps; ++j)
+      *reinterpret_cast<float2*>(o + 8 * j + 2 * c) = make_float2(acc[j][0] + acc[j][2], acc[j][1] + acc[j][3]);
     if (c == 0) s_ml[warp][r] = make_float2(m, l);
   }
   __syncthreads();
@@ -298,7 +373,6 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const Args a) {
   if (!s_last) return;
   __threadfence();
   float* s_w = &s_o[0][0][0];  // [kRows][kMaxSlots] weight of each chunk, per head
-  static_assert(kRows * kMaxSlots <= kWarps * kRows * (D + kPad), "merge weights fit in s_o");
   for (int h = warp; h < g; h += kWarps) {
     const float2* ml = a.part_ml + (h0 + h) * kMaxSlots + w.first;
     float M = -INFINITY;
@@ -337,39 +411,50 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const Args a) {
   if (tid == 0) *done = 0;  // ready for the next launch
 }
 
+// Lets the kernel have its rings (once per device) and gives the blocks per multiprocessor.
 template <int D, Source S>
-int blocks_per_sm() {
-  static const int n = [] {
-    int b = 0;
-    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&b, decode_kernel<D, S>, kThreads, 0);
-    return std::max(b, 1);
-  }();
-  return n;
+cudaError_t prepare(int& per_sm) {
+  static std::atomic<uint64_t> ready{0};  // devices where the attribute is set
+  static std::atomic<int> blocks{0};
+  int dev = 0;
+  cudaError_t e = cudaGetDevice(&dev);
+  if (e != cudaSuccess) return e;
+  const uint64_t bit = dev < 64 ? uint64_t(1) << dev : 0;
+  if (!(ready.load() & bit)) {
+    e = cudaFuncSetAttribute(decode_kernel<D, S>, cudaFuncAttributeMaxDynamicSharedMemorySize, ring_bytes<D>());
+    if (e != cudaSuccess) return e;
+    ready.fetch_or(bit);
+  }
+  int b = blocks.load();
+  if (b == 0) {
+    e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&b, decode_kernel<D, S>, kThreads, ring_bytes<D>());
+    if (e != cudaSuccess) return e;
+    b = std::max(b, 1);
+    blocks.store(b);
+  }
+  per_sm = b;
+  return cudaSuccess;
 }
 
-// Chunks per list over a batch: whole waves of blocks over the multiprocessors, the fewest waves
-// that use them to >= 98.5% (the merge reads every chunk), at most kMaxSlots.
-int chunks_per_list(int n_lists, int per_sm, int batch) {
-  const int cap = sm_count() * per_sm, most = kMaxSlots - (batch - 1);
-  auto use = [&](int t) {
-    const double waves = double(t) * n_lists / cap;
-    return waves / std::ceil(waves);
-  };
-  int best = std::clamp(cap / n_lists, 1, most);
-  for (int k = 1; k <= 8; ++k)
-    for (int t : {k * cap / n_lists, ceil_div(k * cap, n_lists)}) {
-      if (t < 1 || t > most) continue;
-      if (use(t) >= 0.985) return t;
-      if (use(t) > use(best)) best = t;
-    }
-  return best;
+// Slots (chunks) per list over a batch: the fewest whole waves of blocks over the multiprocessors
+// that give every sequence a slot (one wave mostly: the blocks stream K and V at the same rate, so
+// one resident wave of equal chunks finishes together), at most kMaxSlots, and no more than
+// chunks of kMinChunk positions need when the host bounds the batch's positions (total < 0: no
+// bound).
+int slots_per_list(int n_lists, int per_sm, int batch, long long total) {
+  const long long cap = (long long)sm_count() * per_sm;
+  const long long waves = std::max(1ll, ((long long)n_lists * batch + cap - 1) / cap);
+  long long slots = std::clamp(waves * cap / n_lists, (long long)batch, (long long)kMaxSlots);
+  if (total >= 0) slots = std::min(slots, batch - 1 + std::max(1ll, (total + kMinChunk - 1) / kMinChunk));
+  return int(slots);
 }
 
 // Workspace: [done: one int per (sequence, list), padded to 16 bytes][part_ml][part_acc].
 size_t counter_bytes(int n_heads) { return round_up(sizeof(int) * size_t(n_heads) * kMaxDecodeBatch, 16); }
 
+// bound: positions of a sequence's list at most as the host knows it (< 0: unknown).
 template <Source S>
-cudaError_t launch(Args a, int n_heads, int head_dim, const DecodeBatch& batch, void* workspace,
+cudaError_t launch(Args a, int n_heads, int head_dim, const DecodeBatch& batch, long long bound, void* workspace,
                    cudaStream_t stream) {
   if (a.heads_per_list < 1 || n_heads % a.heads_per_list != 0 || a.heads_per_list > kRows) return cudaErrorInvalidValue;
   if (batch.size < 1 || batch.size > kMaxDecodeBatch || batch.q_stride % 4 != 0 || batch.kv_stride % 8 != 0)
@@ -384,11 +469,12 @@ cudaError_t launch(Args a, int n_heads, int head_dim, const DecodeBatch& batch, 
   a.part_ml = reinterpret_cast<float2*>(ws + counter_bytes(n_heads));
   a.part_acc = reinterpret_cast<float*>(a.part_ml + size_t(n_heads) * kMaxSlots);
   ADAMAS_DISPATCH_HEAD_DIM(head_dim, D, {
-    // the grid: chunk_target + batch - 1 slots per list hold every chunk (each sequence rounds
-    // its last chunk up at most once)
-    const int slots = chunks_per_list(a.n_lists, blocks_per_sm<D, S>(), batch.size);
-    a.chunk_target = std::max(1, slots - (batch.size - 1));
-    decode_kernel<D, S><<<dim3(a.chunk_target + batch.size - 1, a.n_lists), kThreads, 0, stream>>>(a);
+    int per_sm = 1;
+    const cudaError_t e = prepare<D, S>(per_sm);
+    if (e != cudaSuccess) return e;
+    // x = list, so the blocks with work (the low slots) come first
+    a.slots = slots_per_list(a.n_lists, per_sm, batch.size, bound < 0 ? -1 : bound * batch.size);
+    decode_kernel<D, S><<<dim3(a.n_lists, a.slots), kThreads, ring_bytes<D>(), stream>>>(a);
   })
   return cudaGetLastError();
 }
@@ -401,6 +487,7 @@ Args base_args(float* out, const float* q, const DeviceKV& kv, float scale) {
   a.v = kv.v;
   a.head_stride = kv.head_stride;
   a.scale_log2 = scale * kLog2e;
+  a.bound = INT_MAX;
   return a;
 }
 
@@ -425,7 +512,7 @@ cudaError_t decode_attention(float* out, const float* q, const DeviceKV& kv, int
   a.len = len.n;
   a.heads_per_list = group;
   a.group = group;
-  return launch<Source::Dense>(a, n_heads, kv.head_dim, batch, workspace, stream);
+  return launch<Source::Dense>(a, n_heads, kv.head_dim, batch, len.dev ? -1 : len.n, workspace, stream);
 }
 
 cudaError_t sparse_decode_attention(float* out, const float* q, const DeviceKV& kv, int n_heads,
@@ -443,7 +530,10 @@ cudaError_t sparse_decode_attention(float* out, const float* q, const DeviceKV& 
   a.len = lists.len.n;
   a.heads_per_list = lists.heads_per_list;
   a.group = group;
-  return launch<Source::Listed>(a, n_heads, kv.head_dim, batch, workspace, stream);
+  long long bound = -1;  // with lengths on the device, len.n > 0 bounds them
+  if (!lists.len.dev) bound = lists.len.n;
+  else if (lists.len.n > 0) bound = a.bound = lists.len.n;
+  return launch<Source::Listed>(a, n_heads, kv.head_dim, batch, bound, workspace, stream);
 }
 
 cudaError_t window_decode_attention(float* out, const float* q, const DeviceKV& kv, int n_heads,
@@ -459,7 +549,8 @@ cudaError_t window_decode_attention(float* out, const float* q, const DeviceKV& 
   a.sink = window.sink;
   a.heads_per_list = group;
   a.group = group;
-  return launch<Source::Window>(a, n_heads, kv.head_dim, batch, workspace, stream);
+  const int bound = window.n.dev ? window.budget : std::min(window.budget, std::max(window.n.n, 0));
+  return launch<Source::Window>(a, n_heads, kv.head_dim, batch, bound, workspace, stream);
 }
 
 }  // namespace adamas::cuda

@@ -9,12 +9,12 @@
 // of it; each of its 4 warps walks tiles of 16 positions with the tensor cores
 // (mma.m16n8k16, fp16 in, fp32 accumulate): S = Q K^T with the (up to 8) query heads reading the
 // list as the rows and a second copy of them holding the fp16 rounding error of q (q = hi + lo),
-// so the logits are as exact as fp32 ones; then P V with P split the same way. K and V reach the
-// registers straight from global memory in 16-byte loads (V transposed by movmatrix). The chunk
-// size comes from the lengths at run time: the grid is fixed by the shape alone (one wave of
-// blocks, or a whole number of waves) and blocks past the work leave at once. When a list is
-// split, the last of its blocks to finish merges the chunks (a counter per list), so a step is
-// one launch.
+// so the logits are as exact as fp32 ones; then P V with P split the same way. Each warp streams
+// its tiles of K and V (gathered rows for a list) into shared memory with cp.async, two tiles
+// ahead of the one it computes on. The chunk size comes from the lengths at run time: the grid
+// is fixed by the shape and the host's bounds on the lengths (one wave of blocks where it can),
+// never by device values, and blocks past the work leave at once. When a list is split, the last
+// of its blocks to finish merges the chunks (a counter per list), so a step is one launch.
 #pragma once
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -64,6 +64,8 @@ cudaError_t decode_attention(float* out, const float* q, const DeviceKV& kv, int
 // positions, any order, each below that sequence's cache length) is read by query heads
 // [l * heads_per_list, (l + 1) * heads_per_list): heads_per_list = 1 gives one list per query
 // head, = n_heads / n_kv_heads one per KV head. list_stride 0 lets every head read the same list.
+// With len.dev, a len.n > 0 bounds every list's length (a longer list is cut to len.n) and lets the
+// grid fit short lists; len.n = 0 means no bound is known.
 struct PositionLists {
   const int32_t* idx = nullptr;
   int64_t list_stride = 0;
