@@ -237,7 +237,7 @@ PositionLists LayerAttention::lists(int n) const {
   }
   const int B = opts_.budget;
   // quest's lists end with the current page, whose length the selection wrote per sequence
-  const SeqLengths len = opts_.method == Method::Quest ? SeqLengths{list_len_.get(), 0} : SeqLengths{nullptr, B};
+  const SeqLengths len = opts_.method == Method::Quest ? SeqLengths{list_len_.get(), B} : SeqLengths{nullptr, B};
   return PositionLists{idx_.get(), B, int64_t(rankers()) * B, len, per_kv_ ? group_ : 1};
 }
 
