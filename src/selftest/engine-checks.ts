@@ -3,8 +3,9 @@
 //        prompt within 1e-3, and the greedy tokens of the two greedy prompts equal for 16 steps;
 //   cuda against the CPU engine: every logit at the last position within 5e-2, and the greedy
 //        tokens (full attention) equal for 16 steps. 5e-2: fp16 weights (Q4_1 blocks dequantised
-//        to fp16 round where the CPU's float32 do not) and fp16 inputs of every product; measured
-//        on an H200: 2.5e-2, 3.2e-2 and 3.3e-2 on the three prompts, greedy tokens equal.
+//        to fp16 round where the CPU's float32 do not) and the prefill's fp16 inputs of its
+//        products; measured on an H200: 2.1e-2, 2.9e-2 and 3.0e-2 on the three prompts, greedy
+//        tokens equal.
 // Engines come from a factory, so that the CUDA path runs against stand-ins in the tests.
 import { argmax } from '../model/greedy.js';
 import type { NativeEngine, SelftestRow } from '../native/addon.js';

@@ -111,7 +111,7 @@ std::vector<std::vector<float>> run(Engine& e, const std::vector<int32_t>& promp
 // Tolerances on the tiny random models: their activations are rounded to fp16 (bf16) at every layer
 // boundary and their logits reach ~10, so one rounding is ~5e-3 (4e-2) of a logit and a few add
 // up; measured worst on the H200: 5.3e-2 (f16), 2.3e-1 (bf16). The default model's golden prompts
-// are held to 5e-2 (cuda_engine_default_model_matches_cpu; measured there: 3.3e-2).
+// are held to 5e-2 (cuda_engine_default_model_matches_cpu; measured there: up to 3.6e-2).
 constexpr double kRandomModelTolF16 = 8e-2, kRandomModelTolBF16 = 3e-1;
 // The default model, fp16: its Q4_1 blocks dequantised to fp16 round where the CPU's float32 do not,
 // and every product takes fp16 inputs; the selftest's engine check holds the same bound.
@@ -351,7 +351,7 @@ TEST(cuda_engine_default_model_matches_cpu) {
     gpu_bf16->prefill(prompt->data(), n, bl.data());
     std::fprintf(stderr, "  %d-token prompt: max |logit difference| f16 %.2e, bf16 %.2e; top-1 margin %.3f\n", n,
                  max_abs_diff(gl, cl), max_abs_diff(bl, cl), margin(cl));
-    CHECK_NEAR(max_abs_diff(gl, cl), 0.0, kDefaultModelTol);  // measured on an H200: up to 3.3e-2
+    CHECK_NEAR(max_abs_diff(gl, cl), 0.0, kDefaultModelTol);  // measured on an H200: up to 3.6e-2
     CHECK_NEAR(max_abs_diff(bl, cl), 0.0, 0.5);  // bf16: 8 bits of mantissa, a sanity bound
     // greedy continuation of 16 tokens: equal while the CPU's top-1 margin is large
     bool compared_all = true;
