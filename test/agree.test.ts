@@ -49,7 +49,11 @@ interface Variant {
   part?: boolean;
   /** a replay of `from` with this |logit| error */
   replay?: { from: string; error: number };
+  /** added to adamas's mean NLL of window i */
+  nllShift?: (i: number) => number;
 }
+
+const baseWindows = [2.4, 2.5, 2.6, 2.45, 2.55, 2.5, 2.48, 2.52];
 
 function plan(v: Variant): SynthJob[] {
   const out: SynthJob[] = [];
@@ -80,7 +84,8 @@ function plan(v: Variant): SynthJob[] {
   for (const method of methods) {
     const job = makeJob(method, 'ppl', undefined, { book: 0 });
     const ppl = { full: 11.8, streaming: 13.1, adamas: 12.0 }[method.method as 'full'] * (method.method === 'adamas' ? v.ppl ?? 1 : 1);
-    out.push({ job, rows: [{ metric: 'ppl', value: String(ppl), n: '4095' }] });
+    const windows = baseWindows.map((w, i) => Number((w + (method.method === 'adamas' ? v.nllShift?.(i) ?? 0 : 0)).toFixed(4)));
+    out.push({ job, rows: [{ metric: 'ppl', value: String(ppl), n: '4095', detail: JSON.stringify({ window: 512, nllWindows: windows }) }] });
   }
   return out;
 }
@@ -119,6 +124,8 @@ beforeAll(async () => {
   dirs.drop = writeRun(join(root, 'drop'), 'cuda', plan({ drop: 15 }));
   dirs.ppl = writeRun(join(root, 'ppl'), 'cuda', plan({ ppl: 1.02 }));
   dirs.noisy = writeRun(join(root, 'noisy'), 'cuda', plan({ ppl: 1.005, selectionOff: true, part: true }));
+  dirs.shifted = writeRun(join(root, 'shifted'), 'cuda', plan({ ppl: 1.02, nllShift: () => 0.02 }));
+  dirs.wobbly = writeRun(join(root, 'wobbly'), 'cuda', plan({ ppl: 1.02, nllShift: (i) => (i % 2 ? 0.05 : -0.03) }));
   dirs.replay = writeRun(join(root, 'replay'), 'cuda', plan({ replay: { from: join(root, 'cpu'), error: 1e-3 } }));
   dirs.replayOff = writeRun(join(root, 'replay-off'), 'cuda', plan({ replay: { from: join(root, 'cpu'), error: 0.05 } }));
 }, 120_000);
@@ -132,7 +139,7 @@ describe('agree', () => {
     const out = String(r.stdout);
     expect(out).toMatch(/accuracy: the cases paired, exact McNemar/);
     expect(out).toMatch(/passkey\s+adamas@64\s+2048\s+0\.7\d* \[[\d.]+, [\d.]+\] n=33\s+0\.7\d* \[[\d.]+, [\d.]+\] n=33\s+33\s+0 \/ 0\s+1\s+no difference/);
-    expect(out).toMatch(/ppl\/pg19\s+adamas@64\s+2048\s+12 n=4095\s+12 n=4095\s+1\s+within band/);
+    expect(out).toMatch(/ppl\/pg19\s+adamas@64\s+2048\s+12 n=4095\s+12 n=4095\s+1\s+8\s+\[1\.0000, 1\.0000\]\s+1 \(0 \/ 0\)\s+within band/);
     expect(out).toMatch(/verdict: the runs agree/);
     const j = agreement(load(dirs.cpu), load(dirs.same));
     expect(j.differences).toBe(0);
@@ -164,11 +171,25 @@ describe('agree', () => {
   it('perplexity 2% off is flagged against the 1% band; 0.5% is not', async () => {
     const r = await agree([dirs.cpu, dirs.ppl]);
     expect(r.exitCode).toBe(1);
-    expect(String(r.stdout)).toMatch(/ppl\/pg19\s+adamas@64\s+2048\s+12 n=4095\s+12\.24 n=4095\s+1\.02\s+differs/);
+    expect(String(r.stdout)).toMatch(/ppl\/pg19\s+adamas@64\s+2048\s+12 n=4095\s+12\.24 n=4095\s+1\.02\s+8\s+\[1\.0000, 1\.0000\]\s+1 \(0 \/ 0\)\s+differs/);
     expect(String(r.stdout)).toMatch(/verdict: 1 cell\(s\) differ beyond their band/);
     const j = agreement(load(dirs.cpu), load(dirs.noisy));
     expect(j.perplexity.find((c) => c.label === 'adamas@64')).toMatchObject({ verdict: 'within band' });
     expect(agreement(load(dirs.cpu), load(dirs.ppl), { pplBand: 0.03 }).differences).toBe(0);
+  });
+
+  it("perplexity's windows paired: a shift over every window is significant, one that changes sign is not", () => {
+    const shifted = agreement(load(dirs.cpu), load(dirs.shifted)).perplexity.find((c) => c.label === 'adamas@64')!;
+    expect(shifted.windows).toMatchObject({ windows: 8, lower: 0, higher: 8 });
+    expect(shifted.windows!.p).toBeCloseTo(2 / 256, 10);
+    const [lo, hi] = shifted.windows!.ratioCi!;
+    expect(lo).toBeGreaterThan(1.0195);
+    expect(hi).toBeLessThan(1.0210);
+    const wobbly = agreement(load(dirs.cpu), load(dirs.wobbly)).perplexity.find((c) => c.label === 'adamas@64')!;
+    expect(wobbly.windows).toMatchObject({ windows: 8, lower: 4, higher: 4, p: 1 });
+    expect(wobbly.windows!.ratioCi![0]).toBeLessThan(1);
+    expect(wobbly.windows!.ratioCi![1]).toBeGreaterThan(1);
+    expect(wobbly.verdict).toBe('differs');  // the verdict stays the band's
   });
 
   it('selections agreed on, and the full-attention case whose answer parts with the margins where it does', async () => {

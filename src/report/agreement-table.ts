@@ -35,9 +35,12 @@ export function formatAgreement(r: AgreementResult, a: AgreeSideInfo, b: AgreeSi
     out.push('');
   }
   if (r.perplexity.length) {
-    out.push(`perplexity: b / a, band ±${pct(o.pplBand)}`);
-    out.push(formatTable(['task', 'method', 'length', 'a', 'b', 'b / a', 'verdict'],
-      r.perplexity.map((c) => [...cellCells(c), formatEstimate(c.a), formatEstimate(c.b), formatNumber(c.ratio), c.verdict]), 3));
+    out.push(`perplexity: b / a, band ±${pct(o.pplBand)}; beside it the windows' mean NLL paired (the ratio's 95% interval, the sign test)`);
+    out.push(formatTable(['task', 'method', 'length', 'a', 'b', 'b / a', 'windows', 'b / a over the windows', 'p (lower / higher)', 'verdict'],
+      r.perplexity.map((c) => [...cellCells(c), formatEstimate(c.a), formatEstimate(c.b), formatNumber(c.ratio),
+        String(c.windows?.windows ?? '-'),
+        c.windows?.ratioCi ? `[${c.windows.ratioCi.map((x) => x.toFixed(4)).join(', ')}]` : '-',
+        c.windows ? `${formatP(c.windows.p)} (${c.windows.lower} / ${c.windows.higher})` : '-', c.verdict]), 3));
     out.push('');
   }
   if (r.selections.length) {

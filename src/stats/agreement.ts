@@ -3,7 +3,10 @@
 //   accuracy:    per task, data set, method, budget and length (depths pooled), the trials paired
 //                case by case and tested (exact McNemar / sign test, src/stats/paired.ts),
 //                Holm-adjusted over the cells: "no difference" unless p <= alpha;
-//   perplexity:  the ratio b / a, within a band (1%);
+//   perplexity:  the ratio b / a, within a band (1%); beside it, where both runs kept the mean NLL
+//                of each window of the text, the windows paired: the ratio's bootstrap interval
+//                and the sign test, which tell a shift over the whole text from the noise of a few
+//                windows (the verdict stays the band's);
 //   selections:  where both runs recorded them, the share of lists (step, layer, head) the two
 //                agree on: mean Jaccard |A n B| / |A u B| and the share of identical sets;
 //   answers:     for full attention and StreamingLLM (nothing to select differently), the cases
@@ -67,7 +70,22 @@ export interface PerplexityAgreement extends Cell {
   a: Estimate;
   b: Estimate;
   ratio: number;
+  /**
+   * The mean NLL of each window (ppl's nllWindows) paired between the runs, when both have the
+   * same windows: whether b's difference is consistent over the text or the band's edge is noise.
+   */
+  windows: WindowComparison | null;
   verdict: 'within band' | 'differs';
+}
+
+export interface WindowComparison {
+  windows: number;
+  /** exp of the paired-bootstrap interval of the mean window NLL difference: the ratio's interval. */
+  ratioCi: [number, number] | null;
+  /** Two-sided sign test over the windows; windows where b's NLL is lower / higher. */
+  p: number;
+  lower: number;
+  higher: number;
 }
 
 export interface SelectionAgreement extends Cell {
@@ -161,12 +179,40 @@ function accuracyCells(a: AgreeSide, b: AgreeSide, alpha: number): AccuracyAgree
   }));
 }
 
+/** nllWindows of a ppl row's detail, or null. */
+function nllWindows(row: ResultRow): number[] | null {
+  try {
+    const w = (JSON.parse(row.detail ?? '') as { nllWindows?: unknown }).nllWindows;
+    return Array.isArray(w) && w.every((x) => typeof x === 'number' && Number.isFinite(x)) ? (w as number[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function compareWindows(a: readonly ResultRow[], b: readonly ResultRow[]): WindowComparison | null {
+  if (a.length !== 1 || b.length !== 1) return null;  // one job a side: its windows pair one to one
+  const wa = nllWindows(a[0]);
+  const wb = nllWindows(b[0]);
+  if (!wa || !wb || wa.length !== wb.length || wa.length < 2) return null;
+  const c = pairedComparison(wa, wb);
+  return {
+    windows: wa.length,
+    ratioCi: c.ci ? [Math.exp(c.ci.lo), Math.exp(c.ci.hi)] : null,
+    p: c.p,
+    lower: c.lower,
+    higher: c.higher,
+  };
+}
+
 function perplexityCells(a: AgreeSide, b: AgreeSide, band: number): PerplexityAgreement[] {
   return sharedGroups(a.rows, b.rows, (m) => m === 'ppl').map((g) => {
     const ea = estimateOf(aggregateGroup(g.ks, g.key, g.a));
     const eb = estimateOf(aggregateGroup(g.ks, g.key, g.b));
     const ratio = eb.value / ea.value;
-    return { ...cellOf(g.key), a: ea, b: eb, ratio, verdict: Math.abs(ratio - 1) <= band + 1e-12 ? 'within band' : 'differs' };
+    return {
+      ...cellOf(g.key), a: ea, b: eb, ratio, windows: compareWindows(g.a, g.b),
+      verdict: Math.abs(ratio - 1) <= band + 1e-12 ? 'within band' : 'differs',
+    };
   });
 }
 
