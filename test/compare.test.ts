@@ -83,6 +83,27 @@ describe('verdicts', () => {
     expect(full.p!).toBeCloseTo(0.00018448719847064752, 12);
   });
 
+  it('does not judge a timing change of a job that ran throttled on either side', () => {
+    const current = readResultsFile(currentCsv);
+    const topkRow = current.find((r) => r.metric === 'latency_us.topk' && r.label === 'adamas@64')!;
+    const throttled = { ...topkRow, metric: 'throttled', value: '1', unit: '', samples: '' };
+    const r = compareRows(readResultsFile(baselineCsv), [...current, throttled], config());
+    const topk = find(r.comparisons, 'kernels', 'adamas@64', 'latency_us.topk');
+    expect(topk.verdict).toBe('noise');
+    expect(topk.failing).toBe(false);
+    expect(topk.note).toMatch(/the current ran throttled/);
+    expect(r.regressions).toBe(result.regressions - 1);
+    // a throttled baseline: the improvement is not judged either
+    const base = readResultsFile(baselineCsv);
+    const attRow = base.find((r) => r.metric === 'latency_us.attention' && r.label === 'adamas@64')!;
+    const r2 = compareRows([...base, { ...attRow, metric: 'throttled', value: '1', unit: '', samples: '' }], current, config());
+    expect(find(r2.comparisons, 'kernels', 'adamas@64', 'latency_us.attention')).toMatchObject({ verdict: 'noise' });
+    expect(find(r2.comparisons, 'kernels', 'adamas@64', 'latency_us.attention').note).toMatch(/the baseline ran throttled/);
+    // a throttled row of another job changes nothing
+    const other = { ...throttled, job_id: 'another-job' };
+    expect(find(compareRows(readResultsFile(baselineCsv), [...current, other], config()).comparisons, 'kernels', 'adamas@64', 'latency_us.topk').verdict).toBe('regression');
+  });
+
   it('falls back to the effect size when 3 + 3 samples cannot reach alpha, only for quiet samples', () => {
     const quiet = find(cs, 'e2e', 'adamas@64', 'decode_ms_per_token');
     expect(quiet.p!).toBeCloseTo(0.1, 12); // the smallest p 3 + 3 samples allow

@@ -5,7 +5,8 @@
 // when it exceeds `min_effect` AND the test rejects "same distribution" at `alpha`. When the sample
 // sizes cannot reach alpha at all (Mann–Whitney with 3 + 3 samples: p >= 0.1), the effect alone
 // decides, but only if the relative noise of both sides is below the effect. A large change
-// without that evidence is 'noise'.
+// without that evidence is 'noise', and so is a change of a job that ran throttled on either side
+// (its `throttled` row is 1: the GPU's clock, not the code, may have moved the time).
 //
 // Accuracy metrics are judged per method, budget, length and data set, depths pooled (a depth
 // holds a trial or two: no test could see anything there). The trials of both sides are paired
@@ -226,9 +227,25 @@ function judgeAccuracy(a: PendingAccuracy, pAdjusted: number | null, alpha: numb
   return { ...out, pAdjusted, verdict: 'same', note: partly ? partly.slice(2) : '' };
 }
 
+/** Jobs of a run whose GPU throttled while they ran (their `throttled` row is above 0). */
+function throttledJobs(rows: readonly ResultRow[]): Set<string> {
+  return new Set(rows.filter((r) => r.metric === 'throttled' && Number(r.value) > 0).map((r) => r.job_id ?? ''));
+}
+
+/** A timing change of a throttled job is not judged: 'noise', with the side named. */
+function unlessThrottled(judged: Partial<Comparison>, b: Measured, c: Measured, tb: Set<string>, tc: Set<string>): Partial<Comparison> {
+  if (judged.verdict !== 'regression' && judged.verdict !== 'improvement') return judged;
+  const sides = [b.rows.some((r) => tb.has(r.job_id ?? '')) && 'baseline', c.rows.some((r) => tc.has(r.job_id ?? '')) && 'current'].filter(Boolean);
+  if (!sides.length) return judged;
+  const why = `the ${sides.join(' and the ')} ran throttled (an SM clock sample below 90% of its highest): a ${judged.verdict} is not judged`;
+  return { ...judged, verdict: 'noise', note: judged.note ? `${why}; ${judged.note}` : why };
+}
+
 export function compareRows(baselineRows: readonly ResultRow[], currentRows: readonly ResultRow[], config: RegressionConfig, opts: CompareOptions = {}): CompareResult {
   const baseline = measure(baselineRows, config);
   const current = measure(currentRows, config);
+  const throttledBaseline = throttledJobs(baselineRows);
+  const throttledCurrent = throttledJobs(currentRows);
   const warnings: string[] = [];
   const assumedWarned = new Set<string>();
 
@@ -264,7 +281,7 @@ export function compareRows(baselineRows: readonly ResultRow[], currentRows: rea
       continue;
     }
     if (b.r.kind === 'timing') {
-      const judged = judgeTiming(b.agg, c.agg, b.r, config);
+      const judged = unlessThrottled(judgeTiming(b.agg, c.agg, b.r, config), b, c, throttledBaseline, throttledCurrent);
       const verdict = judged.verdict ?? 'same';
       out.push({ ...blank(b), ...judged, verdict, failing: verdict === 'regression', note: judged.note ?? '' });
     } else {
