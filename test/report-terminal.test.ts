@@ -62,6 +62,17 @@ describe('the run summary', () => {
     expect(t.rows[0].cells[0]).toEqual({ value: 3, lo: 2, hi: 4, n: 5 });
   });
 
+  it('keeps a kernel step of several sequences apart from batch 1: a row per batch', () => {
+    const step = (label: string, batch: number, samples: string) =>
+      row({ task: 'kernels', label, metric: 'latency_us.total', value: '0', unit: 'us', n: '3', samples, context_len: '32768', depth: '', case: `batch=${batch};nHeads=32` });
+    const rows = [step('adamas@256', 1, '10 11 12'), step('adamas@256', 8, '20 21 22'), step('full', 1, '100 101 102'), step('full', 8, '800 801 802')];
+    const [t] = summarize(rows);
+    expect(t.rows.map((r) => [r.label, r.cells[0]!.value])).toEqual([['full', 101], ['full batch=8', 801], ['adamas@256', 11], ['adamas@256 batch=8', 21]]);
+    // budgets stay in order within each batch
+    const budgets = summarize([...rows, step('adamas@64', 1, '5 6 7'), step('adamas@64', 8, '9 9 9')])[0].rows.map((r) => r.label);
+    expect(budgets).toEqual(['full', 'full batch=8', 'adamas@64', 'adamas@256', 'adamas@64 batch=8', 'adamas@256 batch=8']);
+  });
+
   it('adds the decision stability of a threshold jitter under the table', () => {
     const jit = { case: 'thresholdJitter=0.00001;trial=0' };
     const rows = [...cases('adamas@64', 2048, 7, 11, jit),

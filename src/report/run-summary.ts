@@ -1,5 +1,6 @@
 // The end of a run on the terminal. The summary: per task, one table with a row per method label
-// and a column per context length (or data set), each cell the task's primary metric
+// (and batch of sequences, for a kernel step of several) and a column per context length (or
+// data set), each cell the task's primary metric
 // (src/stats/metrics.ts; the first metric its jobs report when it has none) over the cell's
 // cases as src/stats aggregates it: a quality metric as its mean with the 95% interval and n
 // ("0.6 [0.23, 0.88] n=5"), a timing as its median with the interquartile range. Under a table,
@@ -85,6 +86,13 @@ function cellEstimate(a: Aggregate): Estimate {
   return { value: a.value, lo: a.ci?.lo ?? null, hi: a.ci?.hi ?? null, n: a.n };
 }
 
+/** A row's label with its batch where it stepped several sequences: "adamas@256 batch=8". A batch
+ *  is another measurement, never pooled with batch 1. */
+function rowLabel(r: ResultRow): ResultRow {
+  const batch = (r.case ?? '').split(';').find((kv) => kv.startsWith('batch=') && kv !== 'batch=1');
+  return batch ? { ...r, label: `${r.label || r.method} ${batch}` } : r;
+}
+
 /** "thresholdJitter=0.00001" in a row's case -> "0.00001". */
 function jitterOfCase(c: string | undefined): string | undefined {
   return (c ?? '').split(';').find((kv) => kv.startsWith('thresholdJitter='))?.slice('thresholdJitter='.length);
@@ -97,7 +105,7 @@ export function summarize(rows: readonly ResultRow[]): SummaryTable[] {
     const mine = rows.filter((r) => r.task === task);
     const first = mine.find((r) => r.metric === primaryMetric[task]) ?? mine[0];
     const metric = first.metric;
-    const picked = mine.filter((r) => r.metric === metric);
+    const picked = mine.filter((r) => r.metric === metric).map(rowLabel);
     const datasets = new Set(picked.map((r) => r.dataset ?? ''));
     const lengths = new Set(picked.map((r) => r.context_len ?? ''));
     const byDataset = datasets.size > 1;

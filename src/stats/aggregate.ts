@@ -99,10 +99,13 @@ export function normalizeCase(c: string, trialKeys: readonly string[] = defaultT
   return c.split(';').filter((kv) => kv !== '' && !drop.has(kv.split('=', 1)[0])).sort().join(';');
 }
 
-/** 'adamas[no-hadamard]@64' with budget 64 -> 'adamas[no-hadamard]'. */
+/** 'adamas[no-hadamard]@64' with budget 64 -> 'adamas[no-hadamard]'; 'adamas@64 batch=8' -> 'adamas batch=8'. */
 export function seriesOf(label: string, budget: string): string {
   const suffix = `@${budget}`;
-  return budget !== '' && label.endsWith(suffix) ? label.slice(0, -suffix.length) : label;
+  if (budget === '') return label;
+  if (label.endsWith(suffix)) return label.slice(0, -suffix.length);
+  const at = label.indexOf(`${suffix} `);
+  return at >= 0 ? label.slice(0, at) + label.slice(at + suffix.length) : label;
 }
 
 export function measurementKeyOf(row: ResultRow, trialKeys: readonly string[] = defaultTrialKeys): MeasurementKey {
