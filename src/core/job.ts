@@ -102,6 +102,11 @@ export function caseString(params: CaseParams): string {
   return Object.keys(params).sort().map((k) => `${k}=${String(params[k])}`).join(';');
 }
 
+/** The "batch=N" of a case that steps several sequences at once (N > 1); undefined for one. */
+export function batchOfCase(caseText: string | undefined): string | undefined {
+  return (caseText ?? '').split(';').find((kv) => kv.startsWith('batch=') && kv !== 'batch=1');
+}
+
 /** A job's name in progress lines and the journal, built from its fields:
  *  "passkey adamas@64 len=1024 depth=50 trial=0". */
 export function jobLabel(job: Pick<Job, 'task' | 'dataset' | 'method' | 'contextLen' | 'depth' | 'params' | 'peer'>): string {

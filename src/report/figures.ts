@@ -3,6 +3,7 @@
 // Timings are plotted as medians of the raw samples; quality metrics as means over trials with
 // their 95 % interval.
 import type { TopLevelSpec } from 'vega-lite';
+import { batchOfCase } from '../core/job.js';
 import type { ResultRow } from '../results/columns.js';
 import { aggregateRows, type Aggregate } from '../stats/aggregate.js';
 import { metricBase, metricComponent, metricInfo, primaryMetric } from '../stats/metrics.js';
@@ -323,7 +324,7 @@ function kernelLatency(aggs: Aggregate[], metric: string): Figure {
 /** What tells measurements of one method and length apart: the data set (a kernel shape, a
  *  LongBench task) with the batch of sequences when there are several, else the case parameters. */
 function variantOf(a: { dataset: string; case: string }): string {
-  const batch = a.case.split(';').find((kv) => kv.startsWith('batch=') && kv !== 'batch=1');
+  const batch = batchOfCase(a.case);
   return a.dataset ? (batch ? `${a.dataset} ${batch}` : a.dataset) : a.case;
 }
 

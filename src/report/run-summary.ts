@@ -6,6 +6,7 @@
 // ("0.6 [0.23, 0.88] n=5"), a timing as its median with the interquartile range. Under a table,
 // the decision stability of each method the run decoded with moved thresholds (--threshold-jitter).
 // Then the counts and the failed jobs.
+import { batchOfCase } from '../core/job.js';
 import { methodNames } from '../methods/spec.js';
 import type { ResultRow } from '../results/columns.js';
 import { aggregateGroup, groupRows, meanStatistic, type Aggregate, type CollapsibleField, type MeasurementKey } from '../stats/aggregate.js';
@@ -41,7 +42,7 @@ export interface SummaryTable {
 
 /** Where a row was measured, for a note: "adamas@256 llama2-7b len=32768 batch=4". */
 function caseName(r: ResultRow): string {
-  const batch = (r.case ?? '').split(';').find((kv) => kv.startsWith('batch=') && kv !== 'batch=1');
+  const batch = batchOfCase(r.case);
   return [r.label || r.method, r.dataset, r.context_len ? `len=${r.context_len}` : '', batch ?? ''].filter((s) => s).join(' ');
 }
 
@@ -89,7 +90,7 @@ function cellEstimate(a: Aggregate): Estimate {
 /** A row's label with its batch where it stepped several sequences: "adamas@256 batch=8". A batch
  *  is another measurement, never pooled with batch 1. */
 function rowLabel(r: ResultRow): ResultRow {
-  const batch = (r.case ?? '').split(';').find((kv) => kv.startsWith('batch=') && kv !== 'batch=1');
+  const batch = batchOfCase(r.case);
   return batch ? { ...r, label: `${r.label || r.method} ${batch}` } : r;
 }
 
