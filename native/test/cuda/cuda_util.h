@@ -6,8 +6,10 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -45,6 +47,15 @@ inline HalfValues random_half(std::mt19937& rng, size_t n, float sd) {
     v.host[i] = __half2float(v.dev[i]);
   }
   return v;
+}
+
+// k distinct positions of [0, n) in random order.
+inline std::vector<int32_t> random_positions(std::mt19937& rng, int n, int k) {
+  std::vector<int32_t> all(static_cast<size_t>(n));
+  std::iota(all.begin(), all.end(), 0);
+  std::shuffle(all.begin(), all.end(), rng);
+  all.resize(static_cast<size_t>(k));
+  return all;
 }
 
 inline std::vector<float> random_floats(std::mt19937& rng, size_t n, float sd) {

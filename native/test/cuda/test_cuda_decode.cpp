@@ -4,7 +4,6 @@
 // memory, host bounds on the lengths of lists, and repeated launches on one workspace.
 #include <algorithm>
 #include <functional>
-#include <numeric>
 
 #include "attention/cpu/attend.h"
 #include "attention/cuda/decode.h"
@@ -126,11 +125,8 @@ TEST(cuda_sparse_decode_matches_cpu) {
         TestKV kv(rng, s.KV, s.D, n);
         std::vector<std::vector<int32_t>> l(static_cast<size_t>(lists));
         std::vector<int32_t> flat;
-        for (std::vector<int32_t>& li : l) {  // distinct positions in random order
-          std::vector<int32_t> all(static_cast<size_t>(n));
-          std::iota(all.begin(), all.end(), 0);
-          std::shuffle(all.begin(), all.end(), rng);
-          li.assign(all.begin(), all.begin() + n_idx);
+        for (std::vector<int32_t>& li : l) {
+          li = random_positions(rng, n, n_idx);
           flat.insert(flat.end(), li.begin(), li.end());
         }
         const std::vector<float> q = random_floats(rng, size_t(s.H) * s.D, 1.0f);
@@ -199,43 +195,54 @@ TEST(cuda_batched_dense_decode_matches_cpu) {
   }
 }
 
+namespace {
+
+// Lists of lens[b] random positions per sequence b (their lengths in device memory, `stride`
+// entries apart), a list per per_list query heads, against the CPU over the same lists; a bound
+// > 0 is passed as len.n and cuts longer lists to it. Each launch runs `reps` times on one
+// workspace (its counters reset for the next).
+void check_batched_lists(std::mt19937& rng, const Shape& s, int per_list, const std::vector<int>& lens, int cap,
+                         int stride, int bound, int reps, const std::string& what) {
+  const int B = int(lens.size()), lists = s.H / per_list;
+  Batch batch(rng, s, B, cap);
+  std::vector<std::vector<std::vector<int32_t>>> l(static_cast<size_t>(B));
+  std::vector<int32_t> flat(size_t(B) * lists * stride, 0);
+  for (int b = 0; b < B; ++b)
+    for (int li = 0; li < lists; ++li) {
+      std::vector<int32_t> all = random_positions(rng, cap, lens[b]);
+      std::copy(all.begin(), all.end(), flat.begin() + (size_t(b) * lists + li) * stride);
+      if (bound > 0 && lens[b] > bound) all.resize(size_t(bound));
+      l[size_t(b)].push_back(all);
+    }
+  cuda::DeviceArray<float> dq(batch.q), dout(batch.q.size());
+  cuda::DeviceArray<int32_t> didx(flat);
+  cuda::DeviceArray<int> dlens(lens);
+  cuda::DeviceArray<uint8_t> ws(cuda::decode_workspace_bytes(s.H, s.D));
+  ws.fill_bytes(0);
+  std::vector<float> want(batch.q.size());
+  for (int b = 0; b < B; ++b)
+    batch.reference(&want[size_t(b) * s.H * s.D], b, cap, [&](int h) { return &l[size_t(b)][size_t(h / per_list)]; });
+  const cuda::PositionLists pl{didx.get(), stride, int64_t(lists) * stride, cuda::SeqLengths{dlens.get(), bound},
+                               per_list};
+  for (int rep = 0; rep < reps; ++rep) {
+    dout.fill_bytes(0xff);
+    ADAMAS_CUDA_CHECK(cuda::sparse_decode_attention(dout.get(), dq.get(), batch.device(), s.H, pl, batch.layout(),
+                                                    1.0f / std::sqrt(float(s.D)), ws.get(), nullptr));
+    SYNC_CHECK();
+    CHECK_REL(dout.download(), want, 1e-3,
+              what + ", " + shape_name(s.H, s.KV, s.D, cap) + ", heads per list " + std::to_string(per_list));
+  }
+}
+
+}  // namespace
+
 TEST(cuda_batched_sparse_decode_matches_cpu) {
   // lists of different lengths per sequence (from device memory), per query head and per KV head
   if (!have_cuda_device()) return;
   std::mt19937 rng(15);
   for (const Shape& s : {Shape{8, 8, 128}, Shape{12, 4, 64}, Shape{32, 8, 128}})
-    for (int per_list : {1, s.H / s.KV}) {
-      const std::vector<int> lens = {256, 1, 37, 300};
-      const int B = int(lens.size()), cap = 2000, stride = 300, lists = s.H / per_list;
-      Batch batch(rng, s, B, cap);
-      std::vector<std::vector<std::vector<int32_t>>> l(static_cast<size_t>(B));
-      std::vector<int32_t> flat(size_t(B) * lists * stride, 0);
-      for (int b = 0; b < B; ++b)
-        for (int li = 0; li < lists; ++li) {
-          std::vector<int32_t> all(static_cast<size_t>(cap));
-          std::iota(all.begin(), all.end(), 0);
-          std::shuffle(all.begin(), all.end(), rng);
-          all.resize(size_t(lens[b]));
-          std::copy(all.begin(), all.end(), flat.begin() + (size_t(b) * lists + li) * stride);
-          l[size_t(b)].push_back(all);
-        }
-      cuda::DeviceArray<float> dq(batch.q), dout(batch.q.size());
-      cuda::DeviceArray<int32_t> didx(flat);
-      cuda::DeviceArray<int> dlens(lens);
-      cuda::DeviceArray<uint8_t> ws(cuda::decode_workspace_bytes(s.H, s.D));
-      ws.fill_bytes(0);
-      dout.fill_bytes(0xff);
-      const cuda::PositionLists pl{didx.get(), stride, int64_t(lists) * stride, cuda::SeqLengths{dlens.get(), 0},
-                                   per_list};
-      ADAMAS_CUDA_CHECK(cuda::sparse_decode_attention(dout.get(), dq.get(), batch.device(), s.H, pl, batch.layout(),
-                                                      1.0f / std::sqrt(float(s.D)), ws.get(), nullptr));
-      SYNC_CHECK();
-      std::vector<float> want(batch.q.size());
-      for (int b = 0; b < B; ++b)
-        batch.reference(&want[size_t(b) * s.H * s.D], b, cap, [&](int h) { return &l[size_t(b)][size_t(h / per_list)]; });
-      CHECK_REL(dout.download(), want, 1e-3,
-                "batched lists, " + shape_name(s.H, s.KV, s.D, cap) + ", heads per list " + std::to_string(per_list));
-    }
+    for (int per_list : {1, s.H / s.KV})
+      check_batched_lists(rng, s, per_list, {256, 1, 37, 300}, 2000, 300, 0, 1, "batched lists");
 }
 
 TEST(cuda_window_decode_matches_cpu) {
@@ -343,42 +350,9 @@ TEST(cuda_sparse_decode_bounded_lists) {
   std::mt19937 rng(19);
   for (const Shape& s : {Shape{24, 8, 64}, Shape{64, 8, 128}, Shape{32, 32, 128}})
     for (int per_list : {1, s.H / s.KV})
-      for (int bound : {0, 257, 256, 37}) {
-        const std::vector<int> lens = {256, 1, 37, 255, 257};
-        const int B = int(lens.size()), cap = 3000, stride = 257, lists = s.H / per_list;
-        Batch batch(rng, s, B, cap);
-        std::vector<std::vector<std::vector<int32_t>>> l(static_cast<size_t>(B));
-        std::vector<int32_t> flat(size_t(B) * lists * stride, 0);
-        for (int b = 0; b < B; ++b)
-          for (int li = 0; li < lists; ++li) {
-            std::vector<int32_t> all(static_cast<size_t>(cap));
-            std::iota(all.begin(), all.end(), 0);
-            std::shuffle(all.begin(), all.end(), rng);
-            all.resize(size_t(lens[b]));
-            std::copy(all.begin(), all.end(), flat.begin() + (size_t(b) * lists + li) * stride);
-            if (bound > 0 && lens[b] > bound) all.resize(size_t(bound));
-            l[size_t(b)].push_back(all);
-          }
-        cuda::DeviceArray<float> dq(batch.q), dout(batch.q.size());
-        cuda::DeviceArray<int32_t> didx(flat);
-        cuda::DeviceArray<int> dlens(lens);
-        cuda::DeviceArray<uint8_t> ws(cuda::decode_workspace_bytes(s.H, s.D));
-        ws.fill_bytes(0);
-        std::vector<float> want(batch.q.size());
-        for (int b = 0; b < B; ++b)
-          batch.reference(&want[size_t(b) * s.H * s.D], b, cap, [&](int h) { return &l[size_t(b)][size_t(h / per_list)]; });
-        const cuda::PositionLists pl{didx.get(), stride, int64_t(lists) * stride, cuda::SeqLengths{dlens.get(), bound},
-                                     per_list};
-        for (int rep = 0; rep < 2; ++rep) {
-          dout.fill_bytes(0xff);
-          ADAMAS_CUDA_CHECK(cuda::sparse_decode_attention(dout.get(), dq.get(), batch.device(), s.H, pl, batch.layout(),
-                                                          1.0f / std::sqrt(float(s.D)), ws.get(), nullptr));
-          SYNC_CHECK();
-          CHECK_REL(dout.download(), want, 1e-3,
-                    "bounded lists (" + std::to_string(bound) + "), " + shape_name(s.H, s.KV, s.D, cap) +
-                        ", heads per list " + std::to_string(per_list));
-        }
-      }
+      for (int bound : {0, 257, 256, 37})
+        check_batched_lists(rng, s, per_list, {256, 1, 37, 255, 257}, 3000, 257, bound, 2,
+                            "bounded lists (" + std::to_string(bound) + ")");
 }
 
 TEST(cuda_sparse_decode_host_lengths_gqa) {
@@ -393,10 +367,7 @@ TEST(cuda_sparse_decode_host_lengths_gqa) {
       std::vector<int32_t> flat;
       for (int b = 0; b < B; ++b)
         for (int li = 0; li < lists; ++li) {
-          std::vector<int32_t> all(static_cast<size_t>(cap));
-          std::iota(all.begin(), all.end(), 0);
-          std::shuffle(all.begin(), all.end(), rng);
-          all.resize(size_t(n_idx));
+          const std::vector<int32_t> all = random_positions(rng, cap, n_idx);
           flat.insert(flat.end(), all.begin(), all.end());
           l[size_t(b)].push_back(all);
         }

@@ -205,63 +205,71 @@ TEST(cuda_adamas_l1_is_exact_for_codes_1_and_2) {
   }
 }
 
+namespace {
+
+// adamas_select over `rankers` rows a sequence of random distances in [lo, lo + range) (a range
+// of 1 or 5: ties at the cut everywhere) against cpu::smallest_k, with the cuts computed here from
+// the distances; each k runs twice and the scratch must be left zeroed for the next launch.
+void check_adamas_select(std::mt19937& rng, const std::vector<int>& lens, int rankers, int cap, int bins, int lo,
+                         int range, const std::vector<int>& ks) {
+  const int n_seq = int(lens.size());
+  const int64_t stride = (cap + 7) / 8 * 8;
+  std::uniform_int_distribution<int> pick(lo, lo + range - 1);
+  std::vector<uint16_t> dist(size_t(n_seq) * rankers * stride, 0);
+  std::vector<std::vector<int32_t>> counts(size_t(n_seq) * rankers, std::vector<int32_t>(size_t(bins), 0));
+  for (int b = 0; b < n_seq; ++b)
+    for (int r = 0; r < rankers; ++r)
+      for (int t = 0; t < lens[size_t(b)] - 1; ++t) {
+        uint16_t& d = dist[(size_t(b) * rankers + r) * stride + t];
+        d = uint16_t(pick(rng));
+        ++counts[size_t(b) * rankers + r][d];
+      }
+  cuda::DeviceArray<uint16_t> ddist(dist);
+  cuda::DeviceArray<int> dlens(lens);
+  cuda::DeviceArray<uint8_t> scratch(cuda::adamas_select_scratch_bytes(rankers, cap, n_seq));
+  scratch.fill_bytes(0);
+  for (int k : ks) {
+    std::vector<cuda::AdamasCut> cuts;
+    for (const std::vector<int32_t>& c : counts) cuts.push_back(cpu_cut(c, k));
+    cuda::DeviceArray<cuda::AdamasCut> dcuts(cuts);
+    cuda::DeviceArray<int32_t> idx(size_t(n_seq) * rankers * (k + 1));
+    for (int rep = 0; rep < 2; ++rep) {
+      idx.fill_bytes(0xff);
+      ADAMAS_CUDA_CHECK(cuda::adamas_select(idx.get(), k + 1, int64_t(rankers) * (k + 1), ddist.get(), stride,
+                                            rankers * stride, dcuts.get(), scratch.get(), rankers,
+                                            cuda::SeqLengths{dlens.get(), 0}, cap, n_seq, k, nullptr));
+      SYNC_CHECK();
+      const std::vector<int32_t> got = idx.download();
+      bool ok = true;
+      for (int b = 0; b < n_seq; ++b) {
+        const int n_past = lens[size_t(b)] - 1;
+        if (k > n_past) continue;  // a selection never asks for more than the past
+        for (int r = 0; r < rankers; ++r) {
+          const size_t row = (size_t(b) * rankers + r) * stride;
+          std::vector<int32_t> v(dist.begin() + row, dist.begin() + row + n_past), want(size_t(k) + 1), tmp;
+          cpu::smallest_k(want.data(), v.data(), n_past, k, tmp);
+          want[size_t(k)] = n_past;
+          ok = ok && std::equal(want.begin(), want.end(), &got[(size_t(b) * rankers + r) * (k + 1)]);
+        }
+      }
+      if (!ok)
+        fail(__FILE__, __LINE__,
+             "adamas top-k differs: rankers " + std::to_string(rankers) + ", k " + std::to_string(k) + ", range " +
+                 std::to_string(range) + ", run " + std::to_string(rep));
+    }
+  }
+  const std::vector<uint8_t> left = scratch.download();
+  CHECK(std::all_of(left.begin(), left.end(), [](uint8_t x) { return x == 0; }));
+}
+
+}  // namespace
+
 TEST(cuda_adamas_select_matches_cpu) {
-  // The compaction over several blocks a row against cpu::smallest_k, with the cuts computed
-  // here from the distances; one batch of sequences of different lengths, and the scratch left
-  // zeroed for the next launch (each k runs twice).
+  // The compaction over several blocks a row, one batch of sequences of different lengths.
   if (!have_cuda_device()) return;
   std::mt19937 rng(23);
-  for (int range : {1, 5, 300}) {
-    const std::vector<int> lens = {2, 3, 18, 1001, 40001, 70000};  // the current token included
-    const int n_seq = int(lens.size()), rankers = 5, bins = 384 + 1, cap = 70000;
-    const int64_t stride = (cap + 7) / 8 * 8;
-    std::uniform_int_distribution<int> pick(40, 40 + range - 1);
-    std::vector<uint16_t> dist(size_t(n_seq) * rankers * stride, 0);
-    std::vector<std::vector<int32_t>> counts(size_t(n_seq) * rankers, std::vector<int32_t>(size_t(bins), 0));
-    for (int b = 0; b < n_seq; ++b)
-      for (int r = 0; r < rankers; ++r)
-        for (int t = 0; t < lens[size_t(b)] - 1; ++t) {
-          uint16_t& d = dist[(size_t(b) * rankers + r) * stride + t];
-          d = uint16_t(pick(rng));
-          ++counts[size_t(b) * rankers + r][d];
-        }
-    cuda::DeviceArray<uint16_t> ddist(dist);
-    cuda::DeviceArray<int> dlens(lens);
-    cuda::DeviceArray<uint8_t> scratch(cuda::adamas_select_scratch_bytes(rankers, cap, n_seq));
-    scratch.fill_bytes(0);
-    for (int k : {0, 1, 17, 500, 1000}) {
-      std::vector<cuda::AdamasCut> cuts;
-      for (const std::vector<int32_t>& c : counts) cuts.push_back(cpu_cut(c, k));
-      cuda::DeviceArray<cuda::AdamasCut> dcuts(cuts);
-      cuda::DeviceArray<int32_t> idx(size_t(n_seq) * rankers * (k + 1));
-      for (int rep = 0; rep < 2; ++rep) {
-        idx.fill_bytes(0xff);
-        ADAMAS_CUDA_CHECK(cuda::adamas_select(idx.get(), k + 1, int64_t(rankers) * (k + 1), ddist.get(), stride,
-                                              rankers * stride, dcuts.get(), scratch.get(), rankers,
-                                              cuda::SeqLengths{dlens.get(), 0}, cap, n_seq, k, nullptr));
-        SYNC_CHECK();
-        const std::vector<int32_t> got = idx.download();
-        bool ok = true;
-        for (int b = 0; b < n_seq; ++b) {
-          const int n_past = lens[size_t(b)] - 1;
-          if (k > n_past) continue;  // a selection never asks for more than the past
-          for (int r = 0; r < rankers; ++r) {
-            const size_t row = (size_t(b) * rankers + r) * stride;
-            std::vector<int32_t> v(dist.begin() + row, dist.begin() + row + n_past), want(size_t(k) + 1), tmp;
-            cpu::smallest_k(want.data(), v.data(), n_past, k, tmp);
-            want[size_t(k)] = n_past;
-            ok = ok && std::equal(want.begin(), want.end(), &got[(size_t(b) * rankers + r) * (k + 1)]);
-          }
-        }
-        if (!ok)
-          fail(__FILE__, __LINE__,
-               "adamas top-k differs: k " + std::to_string(k) + ", range " + std::to_string(range) + ", run " +
-                   std::to_string(rep));
-      }
-    }
-    const std::vector<uint8_t> left = scratch.download();
-    CHECK(std::all_of(left.begin(), left.end(), [](uint8_t x) { return x == 0; }));
-  }
+  for (int range : {1, 5, 300})  // lengths with the current token included
+    check_adamas_select(rng, {2, 3, 18, 1001, 40001, 70000}, 5, 70000, 384 + 1, 40, range, {0, 1, 17, 500, 1000});
 }
 
 TEST(cuda_adamas_long_rows_distances_then_select_match_cpu) {
@@ -388,57 +396,9 @@ TEST(cuda_adamas_select_one_long_row_and_more_rows_than_a_wave) {
   many[0] = 20000;
   const Case cases[] = {{1, {130001}}, {48, many}};
   for (const Case& cs : cases)
-    for (int range : {1, 5, 300}) {
-      const int n_seq = int(cs.lens.size()), rankers = cs.rankers;
-      const int cap = *std::max_element(cs.lens.begin(), cs.lens.end());
-      const int64_t stride = (cap + 7) / 8 * 8;
-      std::uniform_int_distribution<int> pick(7, 7 + range - 1);
-      std::vector<uint16_t> dist(size_t(n_seq) * rankers * stride, 0);
-      std::vector<std::vector<int32_t>> counts(size_t(n_seq) * rankers, std::vector<int32_t>(400, 0));
-      for (int b = 0; b < n_seq; ++b)
-        for (int r = 0; r < rankers; ++r)
-          for (int t = 0; t < cs.lens[size_t(b)] - 1; ++t) {
-            uint16_t& d = dist[(size_t(b) * rankers + r) * stride + t];
-            d = uint16_t(pick(rng));
-            ++counts[size_t(b) * rankers + r][d];
-          }
-      cuda::DeviceArray<uint16_t> ddist(dist);
-      cuda::DeviceArray<int> dlens(cs.lens);
-      cuda::DeviceArray<uint8_t> scratch(cuda::adamas_select_scratch_bytes(rankers, cap, n_seq));
-      scratch.fill_bytes(0);
-      for (int k : {1, 17, 255}) {
-        std::vector<cuda::AdamasCut> cuts;
-        for (const std::vector<int32_t>& c : counts) cuts.push_back(cpu_cut(c, k));
-        cuda::DeviceArray<cuda::AdamasCut> dcuts(cuts);
-        cuda::DeviceArray<int32_t> idx(size_t(n_seq) * rankers * (k + 1));
-        for (int rep = 0; rep < 2; ++rep) {
-          idx.fill_bytes(0xff);
-          ADAMAS_CUDA_CHECK(cuda::adamas_select(idx.get(), k + 1, int64_t(rankers) * (k + 1), ddist.get(), stride,
-                                                rankers * stride, dcuts.get(), scratch.get(), rankers,
-                                                cuda::SeqLengths{dlens.get(), 0}, cap, n_seq, k, nullptr));
-          SYNC_CHECK();
-          const std::vector<int32_t> got = idx.download();
-          bool ok = true;
-          for (int b = 0; b < n_seq; ++b) {
-            const int n_past = cs.lens[size_t(b)] - 1;
-            if (k > n_past) continue;
-            for (int r = 0; r < rankers; ++r) {
-              const size_t row = (size_t(b) * rankers + r) * stride;
-              std::vector<int32_t> v(dist.begin() + row, dist.begin() + row + n_past), want(size_t(k) + 1), tmp;
-              cpu::smallest_k(want.data(), v.data(), n_past, k, tmp);
-              want[size_t(k)] = n_past;
-              ok = ok && std::equal(want.begin(), want.end(), &got[(size_t(b) * rankers + r) * (k + 1)]);
-            }
-          }
-          if (!ok)
-            fail(__FILE__, __LINE__,
-                 "adamas top-k differs: rankers " + std::to_string(rankers) + ", k " + std::to_string(k) + ", range " +
-                     std::to_string(range) + ", run " + std::to_string(rep));
-        }
-      }
-      const std::vector<uint8_t> left = scratch.download();
-      CHECK(std::all_of(left.begin(), left.end(), [](uint8_t x) { return x == 0; }));
-    }
+    for (int range : {1, 5, 300})
+      check_adamas_select(rng, cs.lens, cs.rankers, *std::max_element(cs.lens.begin(), cs.lens.end()), 400, 7, range,
+                          {1, 17, 255});
 }
 
 TEST(cuda_quest_scores_of_a_batch_match_cpu) {

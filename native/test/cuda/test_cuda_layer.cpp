@@ -3,7 +3,6 @@
 // both implement, driven like decoding: a prefill appended in chunks, then single-token steps.
 // Selections must be identical, outputs within 1e-3, masses within 1e-4.
 #include <algorithm>
-#include <numeric>
 
 #include "attention/cpu/attend.h"
 #include "attention/cuda/layer.h"
@@ -177,10 +176,7 @@ TEST(cuda_layer_given_lists_match_cpu) {
       cpu->append(kv.host_layer(), 0, n);
       Selection given;
       for (int h = 0; h < s.H; ++h) {
-        std::vector<int32_t> all(static_cast<size_t>(n));
-        std::iota(all.begin(), all.end(), 0);
-        std::shuffle(all.begin(), all.end(), rng);
-        all.resize(size_t(len));
+        std::vector<int32_t> all = random_positions(rng, n, len);
         std::sort(all.begin(), all.end());
         given.heads.push_back(all);
       }
