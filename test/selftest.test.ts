@@ -132,10 +132,13 @@ describe.runIf(modelCached)('the engine checks on the default model', () => {
       ['cuda', 'cpu engine', 'logits at the last position (all)'],
       ['cuda', 'cpu engine', 'logits at the last position (all)'],
       ['cuda', 'cpu engine', 'greedy tokens (16 steps)'],
+      ['cuda', 'cpu engine', 'logits at the last position (all), f32 weights'],
+      ['cuda', 'cpu engine', 'logits at the last position (all), f32 weights'],
     ]);
     for (const r of rows) expect(r.pass, JSON.stringify(r)).toBe(true);
     expect(rows[3].value).toBe(0);
     expect(rows[3].tolerance).toBe('|d| <= 0.05');
+    expect(rows[6].tolerance).toBe('|d| <= 0.02');
   }, 120_000);
 
   it('fails a CUDA engine whose logits are off, or that cannot be made', async () => {
@@ -159,7 +162,7 @@ describe.runIf(modelCached)('the engine checks on the default model', () => {
     };
     const report = await runSelftest({ device: 'cuda' }, { addon: fake, golden: small, engines: () => (d) => (d === 'cpu' ? cpu : standIn(cudaLike, 0)) });
     expect(report.cuda).toEqual({ run: true, device: 'Fake GPU' });
-    expect(report.engine.rows.filter((r) => r.backend === 'cuda')).toHaveLength(3);
+    expect(report.engine.rows.filter((r) => r.backend === 'cuda')).toHaveLength(5);
     expect(report.failures).toBe(0);
     const text = formatSelftest(report);
     expect(text).toMatch(/on CPU and CUDA \(Fake GPU\), seed 9/);

@@ -102,7 +102,7 @@ export interface NativeEngineOptions {
   /** ['cpu'] */
   device?: 'cpu' | 'cuda';
   /** cuda: weights on the device ['f16'] */
-  weightType?: 'f16' | 'bf16';
+  weightType?: 'f16' | 'bf16' | 'f32';
   /** synthetic models: the seed of their random weights [1] */
   seed?: number;
 }

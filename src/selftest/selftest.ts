@@ -66,7 +66,7 @@ export async function runSelftest(req: SelftestRequest, deps: SelftestDeps): Pro
   let engine: SelftestReport['engine'];
   if (model.path && golden) {
     const make: EngineFactory = deps.engines?.(model.path) ??
-      ((device) => new deps.addon.Engine(model.path!, { device, ...(req.threads !== undefined && { threads: req.threads }) }));
+      ((device, weightType) => new deps.addon.Engine(model.path!, { device, ...(weightType && { weightType }), ...(req.threads !== undefined && { threads: req.threads }) }));
     const rows = await engineChecks(make, golden, { cuda: choice.cuda && cuda.run });
     engine = { run: true, model: model.path, rows, seconds: (performance.now() - t0) / 1000 };
   } else {

@@ -17,7 +17,7 @@ namespace adamas {
 struct EngineOptions {
   std::string device = "cpu";  // "cpu" or "cuda" (the current CUDA device)
   int threads = 0;             // cpu: 0 = every hardware thread
-  std::string weight_type = "f16";  // cuda: "f16" or "bf16"
+  std::string weight_type = "f16";  // cuda: "f16", "bf16" or "f32" (the CPU's weights exactly)
   uint64_t seed = 1;           // synthetic models: the seed of their random weights
 };
 

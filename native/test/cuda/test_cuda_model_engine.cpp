@@ -113,6 +113,9 @@ std::vector<std::vector<float>> run(Engine& e, const std::vector<int32_t>& promp
 // up; measured worst on the H200: 5.3e-2 (f16), 2.3e-1 (bf16). The default model's golden prompts
 // are held to 5e-2 (cuda_engine_default_model_matches_cpu; measured there: up to 3.6e-2).
 constexpr double kRandomModelTolF16 = 8e-2, kRandomModelTolBF16 = 3e-1;
+// f32 weights: the CPU's weights exactly; what is left is the fp16 KV cache and the prefill
+// attention's fp16 inputs.
+constexpr double kF32Tol = 2e-2;
 // The default model, fp16: its Q4_1 blocks dequantised to fp16 round where the CPU's float32 do not,
 // and every product takes fp16 inputs; the selftest's engine check holds the same bound.
 constexpr double kDefaultModelTol = 5e-2;
@@ -125,12 +128,13 @@ TEST(cuda_engine_matches_cpu_on_random_models) {
     const std::vector<int32_t> prompt = random_tokens(rng, 37, s.vocab), next = random_tokens(rng, 20, s.vocab);
     auto cpu = open_engine(file.path, "cpu");
     const auto want = run(*cpu, prompt, next);
-    for (const char* wt : {"f16", "bf16"}) {
+    for (const char* wt : {"f16", "bf16", "f32"}) {
       auto gpu = open_engine(file.path, "cuda", wt);
       CHECK_EQ(gpu->backend(), std::string("cuda"));
       CHECK_EQ(gpu->config().n_heads, s.heads);
       const auto got = run(*gpu, prompt, next);
-      CHECK_ROWS_NEAR(got, want, std::strcmp(wt, "f16") == 0 ? kRandomModelTolF16 : kRandomModelTolBF16, std::string(s.name) + " " + wt);
+      const double tol = std::strcmp(wt, "f16") == 0 ? kRandomModelTolF16 : std::strcmp(wt, "bf16") == 0 ? kRandomModelTolBF16 : kF32Tol;
+      CHECK_ROWS_NEAR(got, want, tol, std::string(s.name) + " " + wt);
       CHECK(std::isfinite(gpu->last_decode_ms()) && gpu->last_decode_ms() > 0);
       CHECK_EQ(gpu->length(), int(prompt.size() + next.size()));
     }
@@ -343,16 +347,19 @@ TEST(cuda_engine_default_model_matches_cpu) {
   auto cpu = open_engine(path, "cpu");
   auto gpu = open_engine(path, "cuda");
   auto gpu_bf16 = open_engine(path, "cuda", "bf16");
+  auto gpu_f32 = open_engine(path, "cuda", "f32");
   const int V = cpu->config().vocab_size;
   for (const std::vector<int32_t>* prompt : {&capital, &planets, &counting, static_cast<const std::vector<int32_t>*>(&long_prompt)}) {
     const int n = int(prompt->size());
-    std::vector<float> cl(static_cast<size_t>(V)), gl(static_cast<size_t>(V)), bl(static_cast<size_t>(V));
+    std::vector<float> cl(static_cast<size_t>(V)), gl(static_cast<size_t>(V)), bl(static_cast<size_t>(V)), fl(static_cast<size_t>(V));
     int32_t ct = cpu->prefill(prompt->data(), n, cl.data()), gt = gpu->prefill(prompt->data(), n, gl.data());
     gpu_bf16->prefill(prompt->data(), n, bl.data());
-    std::fprintf(stderr, "  %d-token prompt: max |logit difference| f16 %.2e, bf16 %.2e; top-1 margin %.3f\n", n,
-                 max_abs_diff(gl, cl), max_abs_diff(bl, cl), margin(cl));
+    gpu_f32->prefill(prompt->data(), n, fl.data());
+    std::fprintf(stderr, "  %d-token prompt: max |logit difference| f16 %.2e, bf16 %.2e, f32 %.2e; top-1 margin %.3f\n", n,
+                 max_abs_diff(gl, cl), max_abs_diff(bl, cl), max_abs_diff(fl, cl), margin(cl));
     CHECK_NEAR(max_abs_diff(gl, cl), 0.0, kDefaultModelTol);  // measured on an H200: up to 3.6e-2
     CHECK_NEAR(max_abs_diff(bl, cl), 0.0, 0.5);  // bf16: 8 bits of mantissa, a sanity bound
+    CHECK_NEAR(max_abs_diff(fl, cl), 0.0, kF32Tol);
     // greedy continuation of 16 tokens: equal while the CPU's top-1 margin is large
     bool compared_all = true;
     for (int i = 0; i < 16; ++i) {
@@ -363,14 +370,17 @@ TEST(cuda_engine_default_model_matches_cpu) {
       }
       CHECK_EQ(gt, ct);
       if (gt != ct) break;
+      gpu_f32->decode(ct, fl.data());  // the CPU's token, whatever f32's own top-1
       ct = cpu->decode(ct, cl.data());
       gt = gpu->decode(gt, gl.data());
       CHECK_NEAR(max_abs_diff(gl, cl), 0.0, kDefaultModelTol);
+      CHECK_NEAR(max_abs_diff(fl, cl), 0.0, kF32Tol);
     }
     if (compared_all) std::fprintf(stderr, "  greedy: 16 tokens equal\n");
     cpu->reset();
     gpu->reset();
     gpu_bf16->reset();
+    gpu_f32->reset();
   }
   // perplexity rows of the long prompt
   const int n = int(long_prompt.size());

@@ -48,7 +48,8 @@ int round_up(int n, int m) { return (n + m - 1) / m * m; }
 DType weight_dtype(const std::string& name) {
   if (name == "f16") return DType::F16;
   if (name == "bf16") return DType::BF16;
-  throw InvalidArgument("weight_type '" + name + "' is not supported by the CUDA engine (supported: f16, bf16)");
+  if (name == "f32") return DType::F32;
+  throw InvalidArgument("weight_type '" + name + "' is not supported by the CUDA engine (supported: f16, bf16, f32)");
 }
 
 // Intermediate tensors of `rows` tokens (one for the decode step, a chunk for the prefill). The
@@ -240,7 +241,7 @@ CudaEngine::CudaEngine(const std::string& model, const EngineOptions& opts) {
   state_ = DeviceBuffer(2 * sizeof(int32_t), "the decode step's token and position");
 
   const int C = cfg_.d_model, qd = cfg_.n_heads * cfg_.head_dim, F = cfg_.d_ff;
-  gemv_ = C % 8 == 0 && qd % 8 == 0 && F % 8 == 0;
+  gemv_ = wtype_ != DType::F32 && C % 8 == 0 && qd % 8 == 0 && F % 8 == 0;
   if (gemv_) return;
   // Else the decode products' cuBLASLt plans now, so that capturing a graph only enqueues work.
   const int qkv = (cfg_.n_heads + 2 * cfg_.n_kv_heads) * cfg_.head_dim;
@@ -456,10 +457,10 @@ void CudaEngine::prefill_chunks(const int32_t* dev_tokens, int n, int rows, int 
       layers_[l]->append(cache_->layer(l), pos0, T);
       const DeviceKV kv = cache_->device(l);
       const __half* q = chunk_.q.as<__half>();
-      if (wtype_ == DType::BF16)
-        ADAMAS_CUDA_CHECK(prefill_attention(chunk_.att_t.as<__nv_bfloat16>(), q, kv, H, T, pos0, scale, stream_));
-      else
-        ADAMAS_CUDA_CHECK(prefill_attention(chunk_.att_t.as<__half>(), q, kv, H, T, pos0, scale, stream_));
+      void* out = chunk_.att_t.get();
+      ADAMAS_CUDA_CHECK(wtype_ == DType::F32    ? prefill_attention(static_cast<float*>(out), q, kv, H, T, pos0, scale, stream_)
+                        : wtype_ == DType::BF16 ? prefill_attention(static_cast<__nv_bfloat16*>(out), q, kv, H, T, pos0, scale, stream_)
+                                                : prefill_attention(static_cast<__half*>(out), q, kv, H, T, pos0, scale, stream_));
       attention_outputs(chunk_, l, T);
     }
     length_ = pos0 + T;

@@ -77,7 +77,7 @@ Gemm::Plan& Gemm::plan(DType out_type, DType in_type, int M, int N, int K, bool 
   const Key key{M, N, K, int(in_type), int(out_type), accumulate, alignment};
   auto it = plans_.find(key);
   if (it != plans_.end()) return *it->second;
-  if (M < 1 || N < 1 || K < 1 || in_type == DType::F32)
+  if (M < 1 || N < 1 || K < 1)
     throw Error("GEMM: unsupported product " + shape_text(M, N, K, in_type, out_type));
 
   auto p = std::make_unique<Plan>();

@@ -21,6 +21,7 @@ struct Slot {
   DeviceBuffer* buffer = nullptr;  // null: kept on the host (rope_freqs)
   int64_t offset = 0;
   DType type = DType::F32;
+  bool matrix = false;  // of the weight type (else an fp32 norm or bias)
 };
 
 int64_t elements(const WeightSpec& s) {
@@ -61,8 +62,8 @@ Slot slot(DeviceWeights& w, const ModelConfig& c, const WeightSpec& s) {
   const int64_t C = c.d_model, qd = int64_t(c.n_heads) * c.head_dim, kvd = int64_t(c.n_kv_heads) * c.head_dim;
   using R = WeightRole;
   switch (s.role) {
-    case R::TokenEmbd: return {&w.token_embd, 0, w.type};
-    case R::Output: return {&w.output, 0, w.type};
+    case R::TokenEmbd: return {&w.token_embd, 0, w.type, true};
+    case R::Output: return {&w.output, 0, w.type, true};
     case R::OutputNorm: return {&w.output_norm, 0, DType::F32};
     case R::RopeFreqs: return {};
     default: break;
@@ -70,17 +71,17 @@ Slot slot(DeviceWeights& w, const ModelConfig& c, const WeightSpec& s) {
   DeviceLayerWeights& L = w.layers.at(size_t(s.layer));
   switch (s.role) {
     case R::AttnNorm: return {&L.attn_norm, 0, DType::F32};
-    case R::Q: return {&L.wqkv, 0, w.type};
-    case R::K: return {&L.wqkv, qd * C, w.type};
-    case R::V: return {&L.wqkv, (qd + kvd) * C, w.type};
+    case R::Q: return {&L.wqkv, 0, w.type, true};
+    case R::K: return {&L.wqkv, qd * C, w.type, true};
+    case R::V: return {&L.wqkv, (qd + kvd) * C, w.type, true};
     case R::QBias: return {&L.bqkv, 0, DType::F32};
     case R::KBias: return {&L.bqkv, qd, DType::F32};
     case R::VBias: return {&L.bqkv, qd + kvd, DType::F32};
-    case R::O: return {&L.wo, 0, w.type};
+    case R::O: return {&L.wo, 0, w.type, true};
     case R::FfnNorm: return {&L.ffn_norm, 0, DType::F32};
-    case R::Gate: return {&L.w_gate_up, 0, w.type};
-    case R::Up: return {&L.w_gate_up, int64_t(c.d_ff) * C, w.type};
-    default: return {&L.w_down, 0, w.type};
+    case R::Gate: return {&L.w_gate_up, 0, w.type, true};
+    case R::Up: return {&L.w_gate_up, int64_t(c.d_ff) * C, w.type, true};
+    default: return {&L.w_down, 0, w.type, true};
   }
 }
 
@@ -147,7 +148,7 @@ DeviceWeights random_weights(const ModelConfig& c, DType type, uint64_t seed, cu
       w.rope_freqs.assign(size_t(n), 1.0f);
       continue;
     }
-    if (s.type == DType::F32) {
+    if (!s.matrix) {
       const bool norm = spec.role == R::OutputNorm || spec.role == R::AttnNorm || spec.role == R::FfnNorm;
       fill_value_kernel<<<blocks, 256, 0, stream>>>(static_cast<float*>(at(s)), n, norm ? 1.0f : 0.0f);
     } else {

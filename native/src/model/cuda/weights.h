@@ -1,5 +1,5 @@
-// The model's parameters on the device: matrices in the chosen 16-bit type (F16, or BF16 with
-// weight_type "bf16"), norms and biases fp32. A layer's q, k and v weights are one matrix (rows:
+// The model's parameters on the device: matrices in the chosen type (F16; BF16 with weight_type
+// "bf16"; F32 with "f32", the CPU's values exactly, for small models), norms and biases fp32. A layer's q, k and v weights are one matrix (rows:
 // q, then k, then v) so that a decode step runs one GEMV for them; gate and up likewise.
 #pragma once
 #include <cuda_runtime.h>
@@ -34,7 +34,7 @@ struct DeviceWeights {
   const void* lm_head() const { return output ? output.get() : token_embd.get(); }
 };
 
-// Bytes the weights of cfg take on the device in `type` (F16 or BF16).
+// Bytes the weights of cfg take on the device in `type`.
 size_t device_weight_bytes(const ModelConfig& cfg, DType type);
 
 // Every tensor of the file in turn: dequantised on the host (load_weight: shape checked, q/k rows
