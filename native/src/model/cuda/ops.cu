@@ -90,7 +90,7 @@ __global__ void advance_kernel(int32_t* pos) { *pos += 1; }
 
 cudaError_t embed_tokens(float* x, const void* table, DType type, const int32_t* tokens, int T, int C,
                          cudaStream_t stream) {
-  if (T < 1 || C < 1 || type == DType::F32) return cudaErrorInvalidValue;
+  if (T < 1 || C < 1) return cudaErrorInvalidValue;
   ADAMAS_DISPATCH_DTYPE(type, E, {
     embed_kernel<E><<<T, kThreads, 0, stream>>>(x, static_cast<const E*>(table), tokens, C);
   })
