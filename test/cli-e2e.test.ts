@@ -38,8 +38,8 @@ function cli(args: string[], opts: { env?: Record<string, string>; fake?: boolea
   });
 }
 
-async function expectUsage(args: string[], message: string | RegExp, env: Record<string, string> = {}) {
-  const r = await cli(args, { env });
+async function expectUsage(args: string[], message: string | RegExp, env: Record<string, string> = {}, fake = true) {
+  const r = await cli(args, { env, fake });
   expect(r.exitCode, `${args.join(' ')}\n${String(r.stderr)}`).toBe(2);
   if (typeof message === 'string') expect(String(r.stderr)).toContain(message);
   else expect(String(r.stderr)).toMatch(message);
@@ -84,6 +84,13 @@ describe('bad input: exit code 2, a clear message, nothing written', () => {
   it('--devices on a run that goes to the CPU', () =>
     // the reason depends on this machine's build and driver (no CUDA, no cuBLAS, no driver)
     expectUsage(['passkey', '--devices', '0,1'], /--devices 0,1 is for runs on CUDA, and this one is on the CPU: \S.*use --device cpu/));
+  it('--weights on a run that goes to the CPU, on one that loads no model, and a type it does not know', async () => {
+    await expectUsage(['passkey', '--device', 'cpu', '--weights', 'f32'], "--weights is for the CUDA engine (--device cuda or auto)");
+    // the real registry: passkey loads the model, the kernels do not (the fake tasks load nothing)
+    await expectUsage(['passkey', '--weights', 'bf16'], /--weights bf16 is for runs on CUDA, and this one is on the CPU: \S.*use --device cpu/, {}, false);
+    await expectUsage(['kernels', '--weights', 'f32'], '--weights f32: no job of this run loads a model', {}, false);
+    await expectUsage(['passkey', '--weights', 'f8'], "option '--weights <type>' argument 'f8' is invalid. Allowed choices are f16, bf16, f32.");
+  });
   it('--device cuda where no GPU is visible', () =>
     expectUsage(['passkey', '--device', 'cuda'], 'use --device cpu', { CUDA_VISIBLE_DEVICES: '' }));
   it('--budget with --budgets, and ablate without an ablation', async () => {

@@ -60,6 +60,13 @@ describe('the memory plan', () => {
       .toContain('+64.1 GiB = 76.7 GiB fits');
   });
 
+  it('--weights f32 doubles the weights, bf16 keeps fp16\'s size; the KV cache stays fp16', () => {
+    const at = (weights: 'f16' | 'bf16' | 'f32') => memoryPlan(jobs, registry, info([gpu(0, 'NVIDIA H200', 140)]), { weights }).models[0];
+    expect(at('f32').weights).toBe(4 * l2.parameters);
+    expect(at('bf16').weights).toBe(2 * l2.parameters);
+    expect(at('f32').kv.get(32768)).toBe(at('f16').kv.get(32768));
+  });
+
   it('leaves the peers out (they run in a process of their own)', () => {
     expect(jobs.filter((j) => j.peer)).toHaveLength(3);
     expect(memoryPlan(jobs, registry, info([])).models).toHaveLength(1);

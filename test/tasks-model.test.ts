@@ -24,7 +24,7 @@ let ctx: RunContext;
 beforeAll(async () => {
   model = await loadModel(await defaultModelPath(), { threads: 2 });
   const session = new PrefixSession(model.engine);
-  ctx = { model, dataDir: fixtures, device: 'cpu', preparePrefix: session.prepare, log: () => {} };
+  ctx = { model, dataDir: fixtures, device: 'cpu', preparePrefix: session.prepare, log: () => {}, recordFacts: () => {} };
   model.engine.setAttention({ method: 'full' });
 });
 

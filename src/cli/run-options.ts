@@ -5,6 +5,7 @@ import type { MethodEntry, SuiteOverrides } from '../config/suite.js';
 import { UsageError } from '../core/errors.js';
 import type { Shard } from '../core/job.js';
 import { methodNames } from '../methods/names.js';
+import { weightTypes, type WeightType } from '../model/footprint.js';
 import type { DeviceRequest } from '../runner/device.js';
 import type { RunOptions } from '../runner/execute-run.js';
 import { addModelOptions, type ModelFlags } from './model-options.js';
@@ -16,6 +17,7 @@ export interface RunFlags extends ModelFlags {
   budget?: number;
   device: DeviceRequest;
   devices?: number[];
+  weights?: WeightType;
   out?: string;
   seed?: number;
   resume?: string | true;
@@ -55,6 +57,7 @@ export function addRunOptions(cmd: Command, opts: { methods?: boolean } = {}): C
     .option('-b, --budget <n>', 'one budget: the same as --budgets <n>', positiveInt)
     .addOption(new Option('--device <kind>', 'where to run: cpu, cuda (one worker per GPU) or auto').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--devices <list>', 'CUDA device indices for --device cuda, e.g. 0,1 (default: all)', deviceList)
+    .addOption(new Option('--weights <type>', "the CUDA engine's weight matrices: f16 (default), bf16, or f32 (the CPU's weights exactly, for agreement checks; twice the memory)").choices([...weightTypes]))
     .option('-o, --out <dir>', 'run directory (default results/runs/<suite>-<UTC time>)')
     .option('--seed <n>', 'seed of everything random in the cases (default 42)', nonNegativeInt)
     .option('--resume [dir]', 'continue a run: skip jobs the journal has as ok, retry failed ones (dir, or the one of --out)')
@@ -79,6 +82,8 @@ export function runSettings(cmd: Command, flags: RunFlags): { overrides: SuiteOv
   if (flags.budget !== undefined && flags.budgets !== undefined) throw new UsageError('give --budget or --budgets, not both');
   const budgets = flags.budgets ?? (flags.budget !== undefined ? [flags.budget] : undefined);
   if (flags.devices && flags.device === 'cpu') throw new UsageError('--devices is for --device cuda');
+  if (flags.weights && flags.device === 'cpu')
+    throw new UsageError('--weights is for the CUDA engine (--device cuda or auto); the CPU engine computes in float32 from the file\'s blocks');
   const overrides: SuiteOverrides = {
     ...(given(cmd, 'model') && { model: flags.model }),
     ...(flags.methods && { methods: flags.methods }),
@@ -89,6 +94,7 @@ export function runSettings(cmd: Command, flags: RunFlags): { overrides: SuiteOv
   const options: RunOptions = {
     device: flags.device,
     ...(flags.devices && { devices: flags.devices }),
+    ...(flags.weights && { weights: flags.weights }),
     ...(flags.out !== undefined && { out: flags.out }),
     ...(flags.resume !== undefined && { resume: flags.resume }),
     ...(flags.shard && { shard: flags.shard }),

@@ -1,11 +1,17 @@
-// What a model occupies and what a decode step must read, in bytes: the weights (fp16 on the GPU,
-// float32 on the CPU, as the engines hold them) and the KV cache (fp16 K and V of every layer and
+// What a model occupies and what a decode step must read, in bytes: the weights (on the GPU in the
+// type --weights asks for, fp16 by default; float32 on the CPU, as the engines hold them) and the KV cache (fp16 K and V of every layer and
 // KV head: native/src/model/cuda/kv_cache.h). The dry run's "which models fit" and e2e's bytes
 // floor are made of these.
 import type { ModelConfig } from '../native/addon.js';
 
-/** Bytes of one weight element as each engine holds it. */
-export const weightElementBytes = { cpu: 4, cuda: 2 } as const;
+/** Element types of the CUDA engine's weight matrices (--weights). */
+export const weightTypes = ['f16', 'bf16', 'f32'] as const;
+export type WeightType = (typeof weightTypes)[number];
+
+/** Bytes of one weight element as the CUDA engine holds it. */
+export function weightElementBytes(weights: WeightType = 'f16'): number {
+  return weights === 'f32' ? 4 : 2;
+}
 /** Bytes of one K or V element in the CUDA cache. */
 export const kvElementBytes = 2;
 
@@ -30,8 +36,8 @@ export function decodeWeightElements(c: ModelConfig): number {
 }
 
 /** Device memory a job of `tokens` positions needs: its weights and its KV cache. */
-export function deviceBytes(parameters: number, kv: KvShape, tokens: number): { weights: number; kv: number; total: number } {
-  const weights = parameters * weightElementBytes.cuda;
+export function deviceBytes(parameters: number, kv: KvShape, tokens: number, type: WeightType = 'f16'): { weights: number; kv: number; total: number } {
+  const weights = parameters * weightElementBytes(type);
   const cache = kvBytesPerPosition(kv) * tokens;
   return { weights, kv: cache, total: weights + cache };
 }

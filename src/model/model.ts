@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { loadAddon, type ModelConfig, type NativeEngine } from '../native/addon.js';
 import { chatTemplateFromMetadata, renderChat } from './chat.js';
 import { resolveModel, type ResolvedModel } from './catalog.js';
+import type { WeightType } from './footprint.js';
 import { isSyntheticModel, syntheticModel, syntheticRefusal } from './synthetic.js';
 import { Tokenizer } from './tokenizer.js';
 
@@ -15,6 +16,8 @@ export interface LoadedModel {
   tokenizer: Tokenizer;
   /** Seeded random weights of a preset's shape (no file, no tokenizer). */
   synthetic: boolean;
+  /** The CUDA engine's weight type; absent on the CPU (float32). */
+  weights?: WeightType;
   chatTemplate?: string;
   config: ModelConfig;
   loadSeconds: number;
@@ -25,11 +28,15 @@ export interface LoadOptions {
   threads?: number;
   /** Where the engine runs ['cpu']. */
   device?: 'cpu' | 'cuda';
+  /** The CUDA engine's weight type ['f16']; ignored on the CPU. */
+  weights?: WeightType;
 }
 
 export async function loadModel(spec: string, opts: LoadOptions = {}): Promise<LoadedModel> {
   const addon = loadAddon();
-  const engineOptions = { ...(opts.threads !== undefined && { threads: opts.threads }), device: opts.device ?? 'cpu' };
+  const device = opts.device ?? 'cpu';
+  const weights = device === 'cuda' ? opts.weights ?? 'f16' : undefined;
+  const engineOptions = { ...(opts.threads !== undefined && { threads: opts.threads }), device, ...(weights && { weightType: weights }) };
   if (isSyntheticModel(spec)) {
     syntheticModel(spec);
     const t0 = performance.now();
@@ -41,6 +48,7 @@ export async function loadModel(spec: string, opts: LoadOptions = {}): Promise<L
         throw new Error(`this task ${syntheticRefusal(spec)}`);
       },
       synthetic: true,
+      ...(weights && { weights }),
       config: engine.config,
       loadSeconds: (performance.now() - t0) / 1000,
     };
@@ -56,6 +64,7 @@ export async function loadModel(spec: string, opts: LoadOptions = {}): Promise<L
     engine,
     tokenizer,
     synthetic: false,
+    ...(weights && { weights }),
     chatTemplate: chatTemplateFromMetadata(metadata, source),
     config: engine.config,
     loadSeconds: (performance.now() - t0) / 1000,

@@ -57,7 +57,7 @@ async function printPlan(run: PlannedRun, req: RunRequest, stdout: NodeJS.Writab
     skippedAboveLength: plan.skippedAboveLength, duplicates: plan.duplicates, estimateSeconds })}\n`);
   // which models fit the GPU, at each length
   if (device === 'cuda' && loadsModel)
-    stdout.write(`\n${formatMemoryPlan(memoryPlan(jobs, req.registry, run.info, { cache: o.cacheDir, devices: o.devices }))}\n`);
+    stdout.write(`\n${formatMemoryPlan(memoryPlan(jobs, req.registry, run.info, { cache: o.cacheDir, devices: o.devices, weights: o.weights }))}\n`);
   if (estimateSeconds !== undefined && choice.note) log(`estimate: ${choice.note}`);
   return { exitCode: 0, plan, jobs };
 }

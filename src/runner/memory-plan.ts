@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Job } from '../core/job.js';
 import { cachedPath, findRegistryModel, isCached } from '../model/catalog.js';
-import { deviceBytes } from '../model/footprint.js';
+import { deviceBytes, type WeightType } from '../model/footprint.js';
 import { modelFacts, syntheticModelFacts, type ModelFacts } from '../model/model-facts.js';
 import { isSyntheticModel, syntheticModel } from '../model/synthetic.js';
 import { readGgufMetadata, type BuildInfo } from '../native/addon.js';
@@ -35,7 +35,7 @@ export function jobTokens(job: Job, registry: TaskRegistry): number {
   return Math.max(job.contextLen, first + (w.decodeSteps ?? 0));
 }
 
-export function memoryPlan(jobs: readonly Job[], registry: TaskRegistry, info: BuildInfo | undefined, opts: { cache?: string; devices?: number[] } = {}): MemoryPlan {
+export function memoryPlan(jobs: readonly Job[], registry: TaskRegistry, info: BuildInfo | undefined, opts: { cache?: string; devices?: number[]; weights?: WeightType } = {}): MemoryPlan {
   const loading = jobs.filter((j) => jobNeedsModel(registry, j));
   const lengths = [...new Set(loading.map((j) => j.contextLen))].sort((a, b) => a - b);
   const models: ModelMemory[] = [];
@@ -48,10 +48,10 @@ export function memoryPlan(jobs: readonly Job[], registry: TaskRegistry, info: B
     }
     const shape = { layers: facts.layers, kvHeads: facts.kvHeads, headDim: facts.headDim };
     for (const j of loading.filter((x) => x.model === model)) {
-      const bytes = deviceBytes(facts.parameters, shape, jobTokens(j, registry)).kv;
+      const bytes = deviceBytes(facts.parameters, shape, jobTokens(j, registry), opts.weights).kv;
       kv.set(j.contextLen, Math.max(kv.get(j.contextLen) ?? 0, bytes));
     }
-    models.push({ model, weights: deviceBytes(facts.parameters, shape, 0).weights, kv });
+    models.push({ model, weights: deviceBytes(facts.parameters, shape, 0, opts.weights).weights, kv });
   }
   const visible = (info?.cuda.devices ?? []).filter((d) => !opts.devices || opts.devices.includes(d.index));
   const smallest = visible.sort((a, b) => a.totalMemory - b.totalMemory)[0];

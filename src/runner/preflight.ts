@@ -96,6 +96,9 @@ export function planRun(req: RunRequest): PlannedRun {
   const device = resolveDevice(o.device, info, { planOnly: o.dryRun, needsEngine });
   if (o.devices && device === 'cpu')
     throw new UsageError(`--devices ${o.devices.join(',')} is for runs on CUDA, and this one is on the CPU: ${cudaStatus(info, { needsEngine }).reason ?? '--device cpu'}`);
+  if (o.weights && !needsEngine) throw new UsageError(`--weights ${o.weights}: no job of this run loads a model`);
+  if (o.weights && device === 'cpu')
+    throw new UsageError(`--weights ${o.weights} is for runs on CUDA, and this one is on the CPU: ${cudaStatus(info, { needsEngine }).reason ?? '--device cpu'}`);
   const dataDir = dataDirOf(o.dataDir);
   const tasks = expandSuite(req.suite, req.registry, device, req.source, { only: o.tasks, pathOf: req.pathOf });
   const plan = planJobs(req.suite.name, tasks, { device, dataDir, modelContextLength: contextLengthReader(o.cacheDir), dryRun: o.dryRun });
@@ -186,11 +189,11 @@ async function checkModels(jobs: readonly Job[], cache: string | undefined): Pro
 /** A model whose weights alone exceed the GPU could not even be loaded: refused before anything is
  *  written (a job whose KV cache does not fit fails by itself, naming the bytes). */
 function checkWeightsFit(jobs: readonly Job[], req: RunRequest, info: BuildInfo | undefined): void {
-  const plan = memoryPlan(jobs, req.registry, info, { cache: req.options.cacheDir, devices: req.options.devices });
+  const plan = memoryPlan(jobs, req.registry, info, { cache: req.options.cacheDir, devices: req.options.devices, weights: req.options.weights });
   if (!plan.device) return;
   for (const m of plan.models)
     if (m.weights !== undefined && fits(m.weights, plan.device) !== 'fits')
-      throw new UsageError(`model '${m.model}' needs ${formatBytes(m.weights)} of GPU memory for its fp16 weights alone; ` +
+      throw new UsageError(`model '${m.model}' needs ${formatBytes(m.weights)} of GPU memory for its ${req.options.weights ?? 'f16'} weights alone; ` +
         `${plan.device.name} has ${formatBytes(plan.device.totalBytes)}`, 'pick a smaller model, or a GPU with more memory');
 }
 

@@ -46,6 +46,7 @@ export function resumeRequest(dir: string, fromFlags: RunOptions, deviceFlag: Ru
     ...(o.tasks && { tasks: o.tasks as TaskName[] }),
     ...(o.dataDir && { dataDir: o.dataDir }),
     ...(o.threads && { threads: o.threads }),
+    ...(o.weights && { weights: o.weights as RunOptions['weights'] }),
     ...(o.jobTimeout && { jobTimeout: o.jobTimeout }),
     ...(meta.shard && { shard: meta.shard }),
     ...fromFlags,
@@ -103,6 +104,7 @@ async function createRunDirectory(run: RunnableRun, req: RunRequest, log: (messa
       ...(o.tasks && { tasks: o.tasks }),
       ...(dataDir && { dataDir }),
       ...(o.threads && { threads: o.threads }),
+      ...(o.weights && { weights: o.weights }),
       ...(o.jobTimeout && { jobTimeout: o.jobTimeout }),
     },
     suiteDefinition: req.suite,
@@ -128,6 +130,13 @@ function resumeRunDirectory(run: RunnableRun, req: RunRequest, log: (message: st
   }
 }
 
+/** A run goes on with the weight type it started with (its results depend on it). */
+export function checkResumeWeights(dir: string, recorded: string | undefined, asked: string | undefined): void {
+  const before = recorded ?? 'f16', now = asked ?? 'f16';
+  if (before !== now)
+    throw new UsageError(`${dir} was run with --weights ${before}, not ${now}`, `resume with --weights ${before}, or simply: adamas-bench run --resume ${dir}`);
+}
+
 function continueRun(run: RunnableRun, req: RunRequest, lock: RunLock, log: (message: string) => void): RunDirectory {
   const o = req.options;
   const dir = run.dir;
@@ -138,6 +147,7 @@ function continueRun(run: RunnableRun, req: RunRequest, lock: RunLock, log: (mes
   const before = meta.shard ? `${meta.shard.index}/${meta.shard.count}` : 'none';
   const now = o.shard && o.shard.count > 1 ? `${o.shard.index}/${o.shard.count}` : 'none';
   if (before !== now) throw new UsageError(`${dir} was run with --shard ${before}, not ${now}`);
+  checkResumeWeights(dir, meta.options.weights, o.weights);
   const journal = readJournalFile(runPath(dir, 'journal'));
   if (journal.unreadable.length)
     log(`${runPath(dir, 'journal')}: line${journal.unreadable.length > 1 ? 's' : ''} ${journal.unreadable.join(', ')} cannot be read ` +

@@ -2,6 +2,7 @@
 // comes back with; the stages of runner/execute-run.ts share them.
 import type { Suite } from '../config/suite.js';
 import type { Job, Shard, TaskName } from '../core/job.js';
+import type { WeightType } from '../model/footprint.js';
 import type { ProgressStream } from '../report/progress.js';
 import type { RunData } from '../results/read.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
@@ -14,6 +15,8 @@ export interface RunOptions {
   device: DeviceRequest;
   /** GPU indices for --device cuda (default: all). */
   devices?: number[];
+  /** The CUDA engine's weight type (--weights; default f16). */
+  weights?: WeightType;
   out?: string;
   /** A run directory to continue, or true for --out's. */
   resume?: string | true;

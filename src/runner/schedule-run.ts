@@ -60,6 +60,7 @@ export async function scheduleRun(run: RunnableRun, rd: RunDirectory, req: RunRe
         loadModel: run.loadModel,
         ...(o.cacheDir && { cacheDir: o.cacheDir }),
         ...(o.threads && { threads: o.threads }),
+        ...(o.weights && { weights: o.weights }),
         ...(run.dataDir && { dataDir: run.dataDir }),
         ...((o.measureRecall || o.recordSelection) && { measureRecall: o.measureRecall, recordSelection: o.recordSelection, runDir: resolve(dir) }),
         ...(o.recordLogits && { recordLogits: true, runDir: resolve(dir) }),

@@ -4,11 +4,11 @@
 // KV head with --gqa kv; StreamingLLM's window per KV head); its own metadata (Adamas codes, Quest
 // page bounds) is not counted, so the floor stays a lower bound for every method.
 import type { MethodSpec } from '../../methods/spec.js';
-import { decodeWeightElements, kvElementBytes, weightElementBytes } from '../../model/footprint.js';
+import { decodeWeightElements, kvElementBytes, weightElementBytes, type WeightType } from '../../model/footprint.js';
 import type { ModelConfig } from '../../native/addon.js';
 
 export interface DecodeFloor {
-  /** Bytes of the weights a step reads (fp16). */
+  /** Bytes of the weights a step reads (in the engine's weight type). */
   weightBytes: number;
   /** Bytes of K and V the step's attention reads, over every layer. */
   kvBytes: number;
@@ -34,8 +34,8 @@ export function attendedKvBytes(c: ModelConfig, method: MethodSpec, kvLen: numbe
 
 /** The floor of one decode step at `kvLen`, against the copy bandwidth (bytes read + written per
  *  second, as the bench and the PyTorch peer measure it) in GB/s. */
-export function decodeFloor(c: ModelConfig, method: MethodSpec, kvLen: number, copyGBs: number): DecodeFloor {
-  const weightBytes = decodeWeightElements(c) * weightElementBytes.cuda;
+export function decodeFloor(c: ModelConfig, method: MethodSpec, kvLen: number, copyGBs: number, weights: WeightType = 'f16'): DecodeFloor {
+  const weightBytes = decodeWeightElements(c) * weightElementBytes(weights);
   const kvBytes = attendedKvBytes(c, method, kvLen);
   const bytes = weightBytes + kvBytes;
   return { weightBytes, kvBytes, bytes, floorMs: (bytes / (copyGBs * 1e9)) * 1e3 };

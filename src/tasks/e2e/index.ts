@@ -80,7 +80,7 @@ export async function runEngineJob(job: Job, ctx: RunContext, copyBandwidth: () 
   ];
   const measured = rows.find((r) => r.metric === 'decode_ms_per_token')!.value;
   const kvLen = meanTimedKvLength(job.contextLen, warmup, decode);
-  const floor = decodeFloor(ctx.model.config, job.method, kvLen, copyGBs);
+  const floor = decodeFloor(ctx.model.config, job.method, kvLen, copyGBs, ctx.model.weights);
   rows.push(...floorRows({ ...floor, copyGBs, kvLen }, measured));
   const wall = timingMeasurements({ tokens: 0, seconds: 0, reused: true }, stepMs.slice(warmup))[0];
   if (wall) rows.push({ ...wall, metric: 'decode_wall_ms_per_token', detail: 'the host\'s wall clock around each decode call (launch and copy-back included)' });
