@@ -5,8 +5,9 @@
 # (selection per query head and per KV head) with torch SDPA and FlashInfer timed at the same
 # cases in the same runs (--peers: skip rows where python3 lacks torch or FlashInfer), and the
 # end-to-end decode of synthetic:llama2-7b with the PyTorch decoder beside it; with AGREE=1, the
-# default model's passkey (2K and 4K, 5 depths, 3 trials) and perplexity on both backends, compared
-# by `agree` (the CPU side takes the longest: minutes per method on a few cores). Logs, run
+# default model's passkey (2K and 4K, 5 depths, 3 trials) and perplexity on both backends, the GPU
+# with fp16 and with f32 weights, and the GPU replaying the CPU's selections, compared by `agree`
+# (the CPU side takes the longest: minutes per method on a few cores). Logs, run
 # directories and the tables go to OUT_DIR. On a GPU host without npm, build from the offline
 # bundle (scripts/bundle-offline.mjs) first and set SKIP_BUILD=1.
 #
@@ -43,11 +44,18 @@ fi
 
 if [ -n "${AGREE:-}" ]; then
   plan=(--budget 64 --lengths 2048,4096 --depths 0,25,50,75,100 --trials 3 --methods full,streaming,quest,adamas --record-logits)
-  for d in cpu cuda; do
-    bin/adamas-bench passkey --device "$d" "${plan[@]}" --out "$out/passkey-$d" 2>> "$out/bench.log"
-    bin/adamas-bench ppl --device "$d" --protocol prefix --lengths 4096 --budget 64 --methods full,streaming,quest,adamas \
-      --out "$out/ppl-$d" 2>> "$out/bench.log"
+  ppl=(ppl --protocol prefix --lengths 4096 --budget 64 --methods full,streaming,quest,adamas)
+  bin/adamas-bench passkey --device cpu "${plan[@]}" --record-selection --out "$out/passkey-cpu" 2>> "$out/bench.log"
+  bin/adamas-bench "${ppl[@]}" --device cpu --out "$out/ppl-cpu" 2>> "$out/bench.log"
+  # the GPU with the weights the tasks use (f16), then with the CPU's weights exactly (f32)
+  for w in f16 f32; do
+    bin/adamas-bench passkey --device cuda --weights "$w" "${plan[@]}" --out "$out/passkey-cuda-$w" 2>> "$out/bench.log"
+    bin/adamas-bench "${ppl[@]}" --device cuda --weights "$w" --out "$out/ppl-cuda-$w" 2>> "$out/bench.log"
+    # the GPU attending over the CPU's recorded selections: logits step by step
+    bin/adamas-bench passkey --device cuda --weights "$w" "${plan[@]}" --replay-selection "$out/passkey-cpu" \
+      --out "$out/passkey-replay-$w" 2>> "$out/bench.log"
+    bin/adamas-bench agree "$out/passkey-cpu" "$out/passkey-cuda-$w" | tee -a "$out/bench.md"
+    bin/adamas-bench agree "$out/ppl-cpu" "$out/ppl-cuda-$w" | tee -a "$out/bench.md"
+    bin/adamas-bench agree "$out/passkey-cpu" "$out/passkey-replay-$w" | tee -a "$out/bench.md"
   done
-  bin/adamas-bench agree "$out/passkey-cpu" "$out/passkey-cuda" | tee -a "$out/bench.md"
-  bin/adamas-bench agree "$out/ppl-cpu" "$out/ppl-cuda" | tee -a "$out/bench.md"
 fi
