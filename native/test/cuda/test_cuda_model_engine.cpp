@@ -329,7 +329,7 @@ TEST(cuda_engine_default_model_matches_cpu) {
   if (!have_cuda_device()) return;
   const char* path = std::getenv("ADAMAS_TEST_GGUF");
   if (!path || !*path) {
-    std::fprintf(stderr, "  skipped: ADAMAS_TEST_GGUF is not set\n");
+    ::adamas::test::skip("ADAMAS_TEST_GGUF is not set");
     return;
   }
   // golden prompts (test/fixtures/golden): "The capital of France is", the planets chat, "1, 2, ..., 8,"
@@ -431,7 +431,7 @@ TEST(cuda_engine_synthetic_models_run) {
 #else
 
 TEST(cuda_engine_needs_cublas) {
-  std::fprintf(stderr, "  skipped: this build has no cuBLAS, so no CUDA engine\n");
+  ::adamas::test::skip("this build has no cuBLAS, so no CUDA engine");
 }
 
 #endif

@@ -53,7 +53,7 @@ cuda::DeviceArray<__half> filled(std::mt19937& rng, size_t n) {
 
 TEST(cuda_model_timing) {
   if (!std::getenv("ADAMAS_TEST_TIMING")) {
-    std::fprintf(stderr, "  skipped: set ADAMAS_TEST_TIMING=1 to time\n");
+    ::adamas::test::skip("set ADAMAS_TEST_TIMING=1 to time");
     return;
   }
   if (!have_cuda_device()) return;
