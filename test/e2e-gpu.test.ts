@@ -57,6 +57,11 @@ describe('the bytes floor of a decode step', () => {
     expect(f.kvBytes).toBe(524288 * 32768);
     expect(f.bytes).toBe(f.weightBytes + f.kvBytes);
     expect(f.floorMs).toBeCloseTo((f.bytes / 4000e9) * 1e3, 12);
+    // --weights: bf16 reads as many bytes as fp16, f32 twice; the KV cache is fp16 either way
+    expect(decodeFloor(llama2.config, makeSpec('full', undefined), 32768, 4000, 'bf16').weightBytes).toBe(f.weightBytes);
+    const f32 = decodeFloor(llama2.config, makeSpec('full', undefined), 32768, 4000, 'f32');
+    expect(f32.weightBytes).toBe(2 * f.weightBytes);
+    expect(f32.kvBytes).toBe(f.kvBytes);
   });
 
   it('is taken at the mean KV length of the timed steps', () => {

@@ -70,6 +70,13 @@ describe('loading one', () => {
     expect(m.engine.backend).toBe('cpu');
     expect(m.config).toEqual(syntheticModel('synthetic:smollm2-135m').config);
     expect(() => m.tokenizer).toThrow("'synthetic:smollm2-135m' has random weights and no tokenizer");
+    expect(m.weights).toBeUndefined();
+  }, 60_000);
+
+  it('on the CPU leaves a weight type out (the CPU engine holds float32; the type is the CUDA engine\'s)', async () => {
+    const m = await loadModel('synthetic:smollm2-135m', { threads: 2, device: 'cpu', weights: 'f32' });
+    expect(m.engine.backend).toBe('cpu');
+    expect(m.weights).toBeUndefined();
   }, 60_000);
 });
 
