@@ -1,15 +1,17 @@
 // What a model occupies and what a decode step must read, in bytes: the weights (on the GPU in the
-// type --weights asks for, fp16 by default; float32 on the CPU, as the engines hold them) and the KV cache (fp16 K and V of every layer and
-// KV head: native/src/model/cuda/kv_cache.h). The dry run's "which models fit" and e2e's bytes
+// type --weights asks for, fp16 by default; float32 on the CPU, as the engines hold them) and the
+// KV cache (fp16 K and V of every layer and KV head: native/src/model/cuda/kv_cache.h). The dry run's "which models fit" and e2e's bytes
 // floor are made of these.
 import type { ModelConfig } from '../native/addon.js';
 
 /** Element types of the CUDA engine's weight matrices (--weights). */
 export const weightTypes = ['f16', 'bf16', 'f32'] as const;
 export type WeightType = (typeof weightTypes)[number];
+/** The CUDA engine's weight type when --weights names none. */
+export const defaultWeightType: WeightType = 'f16';
 
 /** Bytes of one weight element as the CUDA engine holds it. */
-export function weightElementBytes(weights: WeightType = 'f16'): number {
+export function weightElementBytes(weights: WeightType = defaultWeightType): number {
   return weights === 'f32' ? 4 : 2;
 }
 /** Bytes of one K or V element in the CUDA cache. */
@@ -36,7 +38,7 @@ export function decodeWeightElements(c: ModelConfig): number {
 }
 
 /** Device memory a job of `tokens` positions needs: its weights and its KV cache. */
-export function deviceBytes(parameters: number, kv: KvShape, tokens: number, type: WeightType = 'f16'): { weights: number; kv: number; total: number } {
+export function deviceBytes(parameters: number, kv: KvShape, tokens: number, type: WeightType = defaultWeightType): { weights: number; kv: number; total: number } {
   const weights = parameters * weightElementBytes(type);
   const cache = kvBytesPerPosition(kv) * tokens;
   return { weights, kv: cache, total: weights + cache };

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { loadAddon, type ModelConfig, type NativeEngine } from '../native/addon.js';
 import { chatTemplateFromMetadata, renderChat } from './chat.js';
 import { resolveModel, type ResolvedModel } from './catalog.js';
-import type { WeightType } from './footprint.js';
+import { defaultWeightType, type WeightType } from './footprint.js';
 import { isSyntheticModel, syntheticModel, syntheticRefusal } from './synthetic.js';
 import { Tokenizer } from './tokenizer.js';
 
@@ -28,14 +28,14 @@ export interface LoadOptions {
   threads?: number;
   /** Where the engine runs ['cpu']. */
   device?: 'cpu' | 'cuda';
-  /** The CUDA engine's weight type ['f16']; ignored on the CPU. */
+  /** The CUDA engine's weight type [defaultWeightType]; ignored on the CPU. */
   weights?: WeightType;
 }
 
 export async function loadModel(spec: string, opts: LoadOptions = {}): Promise<LoadedModel> {
   const addon = loadAddon();
   const device = opts.device ?? 'cpu';
-  const weights = device === 'cuda' ? opts.weights ?? 'f16' : undefined;
+  const weights = device === 'cuda' ? opts.weights ?? defaultWeightType : undefined;
   const engineOptions = { ...(opts.threads !== undefined && { threads: opts.threads }), device, ...(weights && { weightType: weights }) };
   if (isSyntheticModel(spec)) {
     syntheticModel(spec);

@@ -11,7 +11,7 @@ import type { Job } from '../core/job.js';
 import { specProblems } from '../methods/knobs.js';
 import { methodLabel } from '../methods/spec.js';
 import { cachedPath, findRegistryModel, isCached, resolveModel } from '../model/catalog.js';
-import { formatBytes } from '../model/footprint.js';
+import { defaultWeightType, formatBytes } from '../model/footprint.js';
 import { engineRefusals, modelFacts, syntheticModelFacts, type ModelFacts } from '../model/model-facts.js';
 import { isSyntheticModel, syntheticModel } from '../model/synthetic.js';
 import { Tokenizer } from '../model/tokenizer.js';
@@ -193,7 +193,7 @@ function checkWeightsFit(jobs: readonly Job[], req: RunRequest, info: BuildInfo 
   if (!plan.device) return;
   for (const m of plan.models)
     if (m.weights !== undefined && fits(m.weights, plan.device) !== 'fits')
-      throw new UsageError(`model '${m.model}' needs ${formatBytes(m.weights)} of GPU memory for its ${req.options.weights ?? 'f16'} weights alone; ` +
+      throw new UsageError(`model '${m.model}' needs ${formatBytes(m.weights)} of GPU memory for its ${req.options.weights ?? defaultWeightType} weights alone; ` +
         `${plan.device.name} has ${formatBytes(plan.device.totalBytes)}`, 'pick a smaller model, or a GPU with more memory');
 }
 

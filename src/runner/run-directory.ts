@@ -8,6 +8,7 @@ import { validateSuite, type Suite } from '../config/suite.js';
 import { UsageError } from '../core/errors.js';
 import { appendSynced, makeDirectory, openFile } from '../core/files.js';
 import type { Job, TaskName } from '../core/job.js';
+import { defaultWeightType } from '../model/footprint.js';
 import { okJobIds, readJournalFile } from '../results/journal.js';
 import { RunLock } from '../results/lock.js';
 import { gitInfo, packageInfo, readMeta, shellLine, writeMeta, type RunMeta } from '../results/meta.js';
@@ -132,7 +133,7 @@ function resumeRunDirectory(run: RunnableRun, req: RunRequest, log: (message: st
 
 /** A run goes on with the weight type it started with (its results depend on it). */
 export function checkResumeWeights(dir: string, recorded: string | undefined, asked: string | undefined): void {
-  const before = recorded ?? 'f16', now = asked ?? 'f16';
+  const before = recorded ?? defaultWeightType, now = asked ?? defaultWeightType;
   if (before !== now)
     throw new UsageError(`${dir} was run with --weights ${before}, not ${now}`, `resume with --weights ${before}, or simply: adamas-bench run --resume ${dir}`);
 }

@@ -4,7 +4,7 @@
 // KV head with --gqa kv; StreamingLLM's window per KV head); its own metadata (Adamas codes, Quest
 // page bounds) is not counted, so the floor stays a lower bound for every method.
 import type { MethodSpec } from '../../methods/spec.js';
-import { decodeWeightElements, kvElementBytes, weightElementBytes, type WeightType } from '../../model/footprint.js';
+import { decodeWeightElements, defaultWeightType, kvElementBytes, weightElementBytes, type WeightType } from '../../model/footprint.js';
 import type { ModelConfig } from '../../native/addon.js';
 
 export interface DecodeFloor {
@@ -34,7 +34,7 @@ export function attendedKvBytes(c: ModelConfig, method: MethodSpec, kvLen: numbe
 
 /** The floor of one decode step at `kvLen`, against the copy bandwidth (bytes read + written per
  *  second, as the bench and the PyTorch peer measure it) in GB/s. */
-export function decodeFloor(c: ModelConfig, method: MethodSpec, kvLen: number, copyGBs: number, weights: WeightType = 'f16'): DecodeFloor {
+export function decodeFloor(c: ModelConfig, method: MethodSpec, kvLen: number, copyGBs: number, weights: WeightType = defaultWeightType): DecodeFloor {
   const weightBytes = decodeWeightElements(c) * weightElementBytes(weights);
   const kvBytes = attendedKvBytes(c, method, kvLen);
   const bytes = weightBytes + kvBytes;

@@ -12,9 +12,10 @@
 namespace adamas::cuda {
 
 // model: a GGUF file's path or "synthetic:<preset>" (weights drawn on the device from opts.seed);
-// opts.weight_type: "f16", "bf16" or "f32". Throws InvalidArgument (no device, a weight type or attention
-// option this backend does not take, out of device memory: naming the bytes needed and free),
-// UnsupportedModel (a head_dim or GQA group the kernels do not take), gguf::Error (a bad file).
+// opts.weight_type: "f16", "bf16" or "f32". Throws InvalidArgument (no device, a weight type or
+// attention option this backend does not take, out of device memory: naming the bytes needed and
+// free), UnsupportedModel (a head_dim or GQA group the kernels do not take), gguf::Error (a bad
+// file).
 std::unique_ptr<Engine> make_cuda_engine(const std::string& model, const EngineOptions& opts);
 
 }  // namespace adamas::cuda

@@ -1,8 +1,9 @@
 // The forward pass's matrix products on cuBLASLt: out[M][N] (+)= x[M][K] . W[N][K]^T, row-major,
 // as cpu::matmul (GGUF order: a weight row is one output feature). x and W of one type (16-bit, or
-// fp32 for f32 weights), fp32 accumulation (no TF32), out fp32 or 16-bit. One plan per shape (layouts and the heuristic's best
-// algorithm, for the pointers' alignment), made at first use: prepare() makes it ahead, so that
-// the launches of a CUDA graph capture only enqueue work. Needs a build with cuBLAS.
+// fp32 for f32 weights), fp32 accumulation (no TF32), out fp32 or 16-bit. One plan per shape
+// (layouts and the heuristic's best algorithm, for the pointers' alignment), made at first use:
+// prepare() makes it ahead, so that the launches of a CUDA graph capture only enqueue work. Needs
+// a build with cuBLAS.
 #pragma once
 #include <cuda_runtime.h>
 

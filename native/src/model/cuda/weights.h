@@ -1,6 +1,7 @@
 // The model's parameters on the device: matrices in the chosen type (F16; BF16 with weight_type
-// "bf16"; F32 with "f32", the CPU's values exactly, for small models), norms and biases fp32. A layer's q, k and v weights are one matrix (rows:
-// q, then k, then v) so that a decode step runs one GEMV for them; gate and up likewise.
+// "bf16"; F32 with "f32", the CPU's values exactly, for small models), norms and biases fp32. A
+// layer's q, k and v weights are one matrix (rows: q, then k, then v) so that a decode step runs
+// one GEMV for them; gate and up likewise.
 #pragma once
 #include <cuda_runtime.h>
 
