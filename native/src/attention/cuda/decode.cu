@@ -169,7 +169,9 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<D>) decode_kernel(const A
   constexpr int kPad = 4;  // floats after each row of s_o: rows 16 bytes apart in the banks
   static_assert(kWarps * kRows * (D + kPad) * sizeof(float) <= ring_bytes<D>(), "s_o fits in the rings");
   static_assert(kRows * kMaxSlots * sizeof(float) <= ring_bytes<D>(), "merge weights fit in the rings");
-  extern __shared__ uint4 smem[];
+  // 128-byte aligned after the static arrays: cp.async into a misaligned ring takes 4x the shared-memory
+  // wavefronts and L2 requests
+  extern __shared__ __align__(128) uint4 smem[];
   __shared__ float2 s_ml[kWarps][kRows];
   __shared__ float s_l[kRows];
   __shared__ bool s_last;

@@ -67,7 +67,7 @@ __global__ void __launch_bounds__(kScorePages) score_kernel(float* scores, int64
   constexpr int kChunks = D / kScoreChunk;
   constexpr int kPieces = kScorePages / 8;                    // 16-byte pieces of a channel's pages
   constexpr int kCopies = 2 * kScoreChunk * kPieces / kScorePages;  // a thread's copies a stage
-  __shared__ __align__(16) __half s_b[kScoreStages][2][kScoreChunk][kScorePages];  // [stage][max, min][d][page]
+  __shared__ __align__(128) __half s_b[kScoreStages][2][kScoreChunk][kScorePages];  // [stage][max, min][d][page]
   __shared__ float s_q[G][D];
   const int kvh = blockIdx.y, h0 = kvh * group, tid = threadIdx.x;
   const int64_t b = blockIdx.z;
