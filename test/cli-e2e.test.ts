@@ -91,6 +91,14 @@ describe('bad input: exit code 2, a clear message, nothing written', () => {
     await expectUsage(['kernels', '--weights', 'f32'], '--weights f32: no job of this run loads a model', {}, false);
     await expectUsage(['passkey', '--weights', 'f8'], "option '--weights <type>' argument 'f8' is invalid. Allowed choices are f16, bf16, f32.");
   });
+  it('--kv-cache f32 on a run that goes to CUDA, --kv-cache on one that loads no model, and a type it does not know', async () => {
+    await expectUsage(['passkey', '--device', 'cuda', '--kv-cache', 'f32'],
+      "--kv-cache f32 is for the CPU engine (--device cpu or auto): the CUDA engine's attention kernels read an fp16 KV cache");
+    await expectUsage(['ablate', '--no-hadamard', '--device', 'cuda', '--kv-cache', 'f32'], '--kv-cache f32 is for the CPU engine');
+    await expectUsage(['kernels', '--kv-cache', 'f16'], '--kv-cache f16: no job of this run loads a model', {}, false);
+    await expectUsage(['passkey', '--kv-cache', 'bf16'], "option '--kv-cache <type>' argument 'bf16' is invalid. Allowed choices are f32, f16.");
+    await expectUsage(['generate', '-p', 'hi', '--kv-cache', 'f8'], "option '--kv-cache <type>' argument 'f8' is invalid. Allowed choices are f32, f16.");
+  });
   it('--device cuda where no GPU is visible', () =>
     expectUsage(['passkey', '--device', 'cuda'], 'use --device cpu', { CUDA_VISIBLE_DEVICES: '' }));
   it('--budget with --budgets, and ablate without an ablation', async () => {
@@ -280,5 +288,22 @@ describe('the real default model', () => {
     expect(acc.map((x) => x.label)).toEqual(['adamas@64']);
     expect(['0', '1']).toContain(acc[0].value);
     expect(JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')).backend).toBe('cpu');
+    expect(meta.options.kvCache).toBeUndefined();
+  });
+
+  it.skipIf(!realPasskey || !modelCached)('--kv-cache f16 on the CPU: in meta.json, and a resume with f32 is refused naming both', async () => {
+    const out = join(cwd, 'real-kv16');
+    const args = ['passkey', '--budget', '64', '--lengths', '256', '--depths', '50', '--trials', '1', '--methods', 'adamas', '--out', out];
+    const env = { ADAMAS_BENCH_CACHE: process.env.ADAMAS_BENCH_CACHE! };
+    const r = await cli([...args, '--kv-cache', 'f16'], { fake: false, env, timeout: 120_000 });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(readMeta(out).options.kvCache).toBe('f16');
+    expect(readRun(out).rows.filter((x) => x.metric === 'accuracy').map((x) => x.label)).toEqual(['adamas@64']);
+    const again = await cli([...args, '--resume', '--kv-cache', 'f32'], { fake: false, env });
+    expect(again.exitCode, String(again.stderr)).toBe(2);
+    expect(String(again.stderr)).toContain(`${out} was run with --kv-cache f16, not f32`);
+    // without the flag, a resume of the whole run keeps f16 (nothing left to run)
+    const kept = await cli(['run', '--resume', out], { fake: false, env });
+    expect(kept.exitCode, String(kept.stderr)).toBe(0);
   });
 });

@@ -78,6 +78,25 @@ describe('loading one', () => {
     expect(m.engine.backend).toBe('cpu');
     expect(m.weights).toBeUndefined();
   }, 60_000);
+
+  it('--kv-cache f16 on the CPU: logits a little off f32\'s (fp16-rounded K and V), f32 named is the default; the engine refuses what a backend does not take', async () => {
+    const tokens = Int32Array.from({ length: 48 }, (_, i) => (i * 7919) % 4096);
+    const logits = async (kvCache?: 'f32' | 'f16') => {
+      const m = await loadModel('synthetic:smollm2-135m', { threads: 2, device: 'cpu', ...(kvCache && { kvCache }) });
+      const first = (await m.engine.prefill(tokens, { logits: true })).logits;
+      const step = (await m.engine.decode(5, { logits: true })).logits;
+      return [...first, ...step];
+    };
+    const [own, f32, f16] = [await logits(), await logits('f32'), await logits('f16')];
+    expect(f32).toEqual(own);
+    const diff = Math.max(...own.map((x, i) => Math.abs(x - f16[i])));
+    const scale = Math.max(...own.map(Math.abs));
+    expect(diff).toBeGreaterThan(0);
+    expect(diff).toBeLessThan(1e-2 * scale);
+    await expect(loadModel('synthetic:smollm2-135m', { threads: 2, device: 'cpu', kvCache: 'f8' as 'f16' })).rejects.toThrow("kv_type 'f8' is unknown (choices: f32, f16)");
+    // refused before any device is touched: the same answer in a build without CUDA
+    await expect(loadModel('synthetic:smollm2-135m', { threads: 2, device: 'cuda', kvCache: 'f32' })).rejects.toThrow("kv_type 'f32' is not supported by the CUDA engine");
+  }, 120_000);
 });
 
 describe('the command line', () => {
@@ -97,6 +116,19 @@ describe('the command line', () => {
     const rows = readRun(out).rows;
     expect(new Set(rows.map((x) => x.model))).toEqual(new Set(['synthetic:smollm2-135m']));
     expect(rows.map((x) => x.metric)).toContain('decode_ms_per_token');
+    expect(meta.options.kvCache).toBeUndefined();
+  }, 120_000);
+
+  it('--kv-cache f16 on the CPU is in meta.json; a resume with another type is refused naming both', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'synth-kv-')), 'run');
+    const args = ['e2e', '--model', 'synthetic:smollm2-135m', '--device', 'cpu', '--context-lens', '64', '--decode-tokens', '2',
+      '--warmup-tokens', '0', '--methods', 'full', '--threads', '2', '--out', out];
+    const r = await cli([...args, '--kv-cache', 'f16']);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(readMeta(out).options.kvCache).toBe('f16');
+    const again = await cli([...args, '--resume']);
+    expect(again.exitCode).toBe(2);
+    expect(String(again.stderr)).toContain(`${out} was run with --kv-cache f16, not f32`);
   }, 120_000);
 
   it('generate and the text tasks refuse one before anything runs', async () => {

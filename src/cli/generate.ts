@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { specProblems } from '../methods/knobs.js';
 import { makeSpec, methodLabel, methodNames, toNativeOptions, type MethodName } from '../methods/spec.js';
-import { weightTypes, type WeightType } from '../model/footprint.js';
+import { cudaKvCacheNote, kvCacheTypes, weightTypes, type KvCacheType, type WeightType } from '../model/footprint.js';
 import { generateGreedy } from '../model/greedy.js';
 import { resolveModel } from '../model/catalog.js';
 import { engineRefusals, modelFacts } from '../model/model-facts.js';
@@ -22,6 +22,7 @@ interface GenerateFlags extends ModelFlags, KnobFlags {
   maxNewTokens: number;
   device: DeviceRequest;
   weights?: WeightType;
+  kvCache?: KvCacheType;
   chat: boolean;
   ignoreEos: boolean;
   method: MethodName;
@@ -36,6 +37,7 @@ export function generateCommand(): Command {
     .option('-n, --max-new-tokens <n>', 'new tokens at most', positiveInt, 64)
     .addOption(new Option('--device <kind>', 'where the engine runs: cpu, cuda or auto').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(new Option('--weights <type>', "the CUDA engine's weight matrices: f16 (default), bf16 or f32").choices([...weightTypes]))
+    .addOption(new Option('--kv-cache <type>', "the KV cache's element type: f32 (the CPU's default) or f16 (the CUDA engine's, its only one; on the CPU each key and value rounded to fp16)").choices([...kvCacheTypes]))
     .option('--chat', "wrap the prompt in the model's chat template", false)
     .option('--ignore-eos', 'keep generating past end-of-generation tokens', false)
     .addOption(new Option('--method <name>', 'attention method at decode steps').choices(methodNames).default('full'))
@@ -55,6 +57,7 @@ Examples:
     // the device, the knobs and the model are checked before the model is loaded
     const device = resolveDevice(flags.device, buildInfo(), { needsEngine: true });
     if (flags.weights && device === 'cpu') throw new UsageError(`--weights ${flags.weights} is for the CUDA engine, and this runs on the CPU`);
+    if (flags.kvCache === 'f32' && device === 'cuda') throw new UsageError(`--kv-cache f32 is for the CPU engine, and this runs on CUDA: ${cudaKvCacheNote}`);
     if (isSyntheticModel(flags.model)) throw new UsageError(`--model ${flags.model}: generate ${syntheticRefusal(flags.model)}`);
     const { path } = await resolveModel(flags.model, { cache: flags.cacheDir });
     const facts = modelFacts(readGgufMetadata(path));
@@ -62,7 +65,8 @@ Examples:
     if (refusals.length) throw new UsageError(`${path} cannot be loaded by the engine: ${refusals.join('; ')}`);
     const broken = specProblems(spec, facts);
     if (broken.length) throw new UsageError(broken.map((p) => `'${methodLabel(spec)}' ${p}`).join('\n'));
-    const model = await loadModel(flags.model, { cache: flags.cacheDir, threads: flags.threads, device, ...(flags.weights && { weights: flags.weights }) });
+    const model = await loadModel(flags.model, { cache: flags.cacheDir, threads: flags.threads, device,
+      ...(flags.weights && { weights: flags.weights }), ...(flags.kvCache && { kvCache: flags.kvCache }) });
     model.engine.setAttention(toNativeOptions(spec));
 
     const text = flags.chat ? chatPrompt(model, flags.prompt) : flags.prompt;

@@ -5,7 +5,7 @@ import type { MethodEntry, SuiteOverrides } from '../config/suite.js';
 import { UsageError } from '../core/errors.js';
 import type { Shard } from '../core/job.js';
 import { methodNames } from '../methods/names.js';
-import { weightTypes, type WeightType } from '../model/footprint.js';
+import { cudaKvCacheNote, kvCacheTypes, weightTypes, type KvCacheType, type WeightType } from '../model/footprint.js';
 import type { DeviceRequest } from '../runner/device.js';
 import type { RunOptions } from '../runner/execute-run.js';
 import { addModelOptions, type ModelFlags } from './model-options.js';
@@ -18,6 +18,7 @@ export interface RunFlags extends ModelFlags {
   device: DeviceRequest;
   devices?: number[];
   weights?: WeightType;
+  kvCache?: KvCacheType;
   out?: string;
   seed?: number;
   resume?: string | true;
@@ -58,6 +59,7 @@ export function addRunOptions(cmd: Command, opts: { methods?: boolean } = {}): C
     .addOption(new Option('--device <kind>', 'where to run: cpu, cuda (one worker per GPU) or auto').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--devices <list>', 'CUDA device indices for --device cuda, e.g. 0,1 (default: all)', deviceList)
     .addOption(new Option('--weights <type>', "the CUDA engine's weight matrices: f16 (default), bf16, or f32 (the CPU's weights exactly, for agreement checks; twice the memory)").choices([...weightTypes]))
+    .addOption(new Option('--kv-cache <type>', "the KV cache's element type: f32 (the CPU's default) or f16 (the CUDA engine's, its only one); f16 on the CPU rounds every key and value to fp16, as the GPU holds them, for agreement checks").choices([...kvCacheTypes]))
     .option('-o, --out <dir>', 'run directory (default results/runs/<suite>-<UTC time>)')
     .option('--seed <n>', 'seed of everything random in the cases (default 42)', nonNegativeInt)
     .option('--resume [dir]', 'continue a run: skip jobs the journal has as ok, retry failed ones (dir, or the one of --out)')
@@ -84,6 +86,8 @@ export function runSettings(cmd: Command, flags: RunFlags): { overrides: SuiteOv
   if (flags.devices && flags.device === 'cpu') throw new UsageError('--devices is for --device cuda');
   if (flags.weights && flags.device === 'cpu')
     throw new UsageError('--weights is for the CUDA engine (--device cuda or auto); the CPU engine computes in float32 from the file\'s blocks');
+  if (flags.kvCache === 'f32' && flags.device === 'cuda')
+    throw new UsageError(`--kv-cache f32 is for the CPU engine (--device cpu or auto): ${cudaKvCacheNote}`);
   const overrides: SuiteOverrides = {
     ...(given(cmd, 'model') && { model: flags.model }),
     ...(flags.methods && { methods: flags.methods }),
@@ -95,6 +99,7 @@ export function runSettings(cmd: Command, flags: RunFlags): { overrides: SuiteOv
     device: flags.device,
     ...(flags.devices && { devices: flags.devices }),
     ...(flags.weights && { weights: flags.weights }),
+    ...(flags.kvCache && { kvCache: flags.kvCache }),
     ...(flags.out !== undefined && { out: flags.out }),
     ...(flags.resume !== undefined && { resume: flags.resume }),
     ...(flags.shard && { shard: flags.shard }),

@@ -17,6 +17,18 @@ export function weightElementBytes(weights: WeightType = defaultWeightType): num
 /** Bytes of one K or V element in the CUDA cache. */
 export const kvElementBytes = 2;
 
+/** Element types of the KV cache (--kv-cache). The CUDA engine's cache is fp16; the CPU's is
+ *  float32, or with f16 each key and value rounded to the nearest fp16 as it is stored (still in
+ *  float32 storage, so the CPU's memory does not change): the values the CUDA cache holds. */
+export const kvCacheTypes = ['f32', 'f16'] as const;
+export type KvCacheType = (typeof kvCacheTypes)[number];
+/** Why the CUDA engine takes no --kv-cache f32. */
+export const cudaKvCacheNote = "the CUDA engine's attention kernels read an fp16 KV cache (f16, its default, is the only type it takes)";
+/** The KV cache's element type on a device when --kv-cache names none. */
+export function defaultKvCache(device: 'cpu' | 'cuda'): KvCacheType {
+  return device === 'cuda' ? 'f16' : 'f32';
+}
+
 /** The shape the KV cache depends on. */
 export interface KvShape {
   layers: number;

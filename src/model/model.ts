@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { loadAddon, type ModelConfig, type NativeEngine } from '../native/addon.js';
 import { chatTemplateFromMetadata, renderChat } from './chat.js';
 import { resolveModel, type ResolvedModel } from './catalog.js';
-import { defaultWeightType, type WeightType } from './footprint.js';
+import { defaultWeightType, type KvCacheType, type WeightType } from './footprint.js';
 import { isSyntheticModel, syntheticModel, syntheticRefusal } from './synthetic.js';
 import { Tokenizer } from './tokenizer.js';
 
@@ -30,13 +30,17 @@ export interface LoadOptions {
   device?: 'cpu' | 'cuda';
   /** The CUDA engine's weight type [defaultWeightType]; ignored on the CPU. */
   weights?: WeightType;
+  /** The KV cache's element type [the engine's own: f32 on the CPU, f16 on CUDA]; f16 on the CPU
+   *  rounds each stored key and value to fp16; CUDA refuses f32. */
+  kvCache?: KvCacheType;
 }
 
 export async function loadModel(spec: string, opts: LoadOptions = {}): Promise<LoadedModel> {
   const addon = loadAddon();
   const device = opts.device ?? 'cpu';
   const weights = device === 'cuda' ? opts.weights ?? defaultWeightType : undefined;
-  const engineOptions = { ...(opts.threads !== undefined && { threads: opts.threads }), device, ...(weights && { weightType: weights }) };
+  const engineOptions = { ...(opts.threads !== undefined && { threads: opts.threads }), device, ...(weights && { weightType: weights }),
+    ...(opts.kvCache && { kvCache: opts.kvCache }) };
   if (isSyntheticModel(spec)) {
     syntheticModel(spec);
     const t0 = performance.now();

@@ -103,6 +103,9 @@ export interface NativeEngineOptions {
   device?: 'cpu' | 'cuda';
   /** cuda: weights on the device ['f16'] */
   weightType?: 'f16' | 'bf16' | 'f32';
+  /** the KV cache's element type [the backend's own: cpu f32, cuda f16]; 'f16' on the CPU rounds
+   *  every stored key and value to fp16, as the CUDA cache holds them; cuda takes 'f16' only */
+  kvCache?: 'f32' | 'f16';
   /** synthetic models: the seed of their random weights [1] */
   seed?: number;
 }

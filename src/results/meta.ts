@@ -44,7 +44,7 @@ export interface RunMeta {
   shard: Shard | null;
   plan: { hash: string; totalJobs: number; jobsInRun: number; skippedAboveLength: number };
   /** Options that shape the run beside the suite (device request, selected tasks, data dir). */
-  options: { device: string; devices?: number[]; tasks?: string[]; dataDir?: string; threads?: number; weights?: string; jobTimeout?: number };
+  options: { device: string; devices?: number[]; tasks?: string[]; dataDir?: string; threads?: number; weights?: string; kvCache?: string; jobTimeout?: number };
   /** The suite as run: the file with every command-line override applied (resume re-plans from it). */
   suiteDefinition: Suite;
   startedAt: string;

@@ -11,7 +11,7 @@ import type { Job } from '../core/job.js';
 import { specProblems } from '../methods/knobs.js';
 import { methodLabel } from '../methods/spec.js';
 import { cachedPath, findRegistryModel, isCached, resolveModel } from '../model/catalog.js';
-import { defaultWeightType, formatBytes } from '../model/footprint.js';
+import { cudaKvCacheNote, defaultWeightType, formatBytes } from '../model/footprint.js';
 import { engineRefusals, modelFacts, syntheticModelFacts, type ModelFacts } from '../model/model-facts.js';
 import { isSyntheticModel, syntheticModel } from '../model/synthetic.js';
 import { Tokenizer } from '../model/tokenizer.js';
@@ -99,6 +99,10 @@ export function planRun(req: RunRequest): PlannedRun {
   if (o.weights && !needsEngine) throw new UsageError(`--weights ${o.weights}: no job of this run loads a model`);
   if (o.weights && device === 'cpu')
     throw new UsageError(`--weights ${o.weights} is for runs on CUDA, and this one is on the CPU: ${cudaStatus(info, { needsEngine }).reason ?? '--device cpu'}`);
+  if (o.kvCache && !needsEngine) throw new UsageError(`--kv-cache ${o.kvCache}: no job of this run loads a model`);
+  if (o.kvCache === 'f32' && device === 'cuda')
+    throw new UsageError(`--kv-cache f32 is for runs on the CPU, and this one is on CUDA: ${cudaKvCacheNote}`,
+      'leave --kv-cache out (f16 on CUDA), or use --device cpu');
   const dataDir = dataDirOf(o.dataDir);
   const tasks = expandSuite(req.suite, req.registry, device, req.source, { only: o.tasks, pathOf: req.pathOf });
   const plan = planJobs(req.suite.name, tasks, { device, dataDir, modelContextLength: contextLengthReader(o.cacheDir), dryRun: o.dryRun });

@@ -8,7 +8,7 @@ import { validateSuite, type Suite } from '../config/suite.js';
 import { UsageError } from '../core/errors.js';
 import { appendSynced, makeDirectory, openFile } from '../core/files.js';
 import type { Job, TaskName } from '../core/job.js';
-import { defaultWeightType } from '../model/footprint.js';
+import { defaultKvCache, defaultWeightType } from '../model/footprint.js';
 import { okJobIds, readJournalFile } from '../results/journal.js';
 import { RunLock } from '../results/lock.js';
 import { gitInfo, packageInfo, readMeta, shellLine, writeMeta, type RunMeta } from '../results/meta.js';
@@ -48,6 +48,7 @@ export function resumeRequest(dir: string, fromFlags: RunOptions, deviceFlag: Ru
     ...(o.dataDir && { dataDir: o.dataDir }),
     ...(o.threads && { threads: o.threads }),
     ...(o.weights && { weights: o.weights as RunOptions['weights'] }),
+    ...(o.kvCache && { kvCache: o.kvCache as RunOptions['kvCache'] }),
     ...(o.jobTimeout && { jobTimeout: o.jobTimeout }),
     ...(meta.shard && { shard: meta.shard }),
     ...fromFlags,
@@ -106,6 +107,7 @@ async function createRunDirectory(run: RunnableRun, req: RunRequest, log: (messa
       ...(dataDir && { dataDir }),
       ...(o.threads && { threads: o.threads }),
       ...(o.weights && { weights: o.weights }),
+      ...(o.kvCache && { kvCache: o.kvCache }),
       ...(o.jobTimeout && { jobTimeout: o.jobTimeout }),
     },
     suiteDefinition: req.suite,
@@ -138,6 +140,14 @@ export function checkResumeWeights(dir: string, recorded: string | undefined, as
     throw new UsageError(`${dir} was run with --weights ${before}, not ${now}`, `resume with --weights ${before}, or simply: adamas-bench run --resume ${dir}`);
 }
 
+/** A run goes on with the KV cache type it started with; neither naming one means the engine's own
+ *  on the device the run goes on with (f32 on the CPU, f16 on CUDA). */
+export function checkResumeKvCache(dir: string, recorded: string | undefined, asked: string | undefined, device: 'cpu' | 'cuda'): void {
+  const before = recorded ?? defaultKvCache(device), now = asked ?? defaultKvCache(device);
+  if (before !== now)
+    throw new UsageError(`${dir} was run with --kv-cache ${before}, not ${now}`, `resume with --kv-cache ${before}, or simply: adamas-bench run --resume ${dir}`);
+}
+
 function continueRun(run: RunnableRun, req: RunRequest, lock: RunLock, log: (message: string) => void): RunDirectory {
   const o = req.options;
   const dir = run.dir;
@@ -149,6 +159,7 @@ function continueRun(run: RunnableRun, req: RunRequest, lock: RunLock, log: (mes
   const now = o.shard && o.shard.count > 1 ? `${o.shard.index}/${o.shard.count}` : 'none';
   if (before !== now) throw new UsageError(`${dir} was run with --shard ${before}, not ${now}`);
   checkResumeWeights(dir, meta.options.weights, o.weights);
+  checkResumeKvCache(dir, meta.options.kvCache, o.kvCache, run.device);
   const journal = readJournalFile(runPath(dir, 'journal'));
   if (journal.unreadable.length)
     log(`${runPath(dir, 'journal')}: line${journal.unreadable.length > 1 ? 's' : ''} ${journal.unreadable.join(', ')} cannot be read ` +

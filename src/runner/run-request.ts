@@ -2,7 +2,7 @@
 // comes back with; the stages of runner/execute-run.ts share them.
 import type { Suite } from '../config/suite.js';
 import type { Job, Shard, TaskName } from '../core/job.js';
-import type { WeightType } from '../model/footprint.js';
+import type { KvCacheType, WeightType } from '../model/footprint.js';
 import type { ProgressStream } from '../report/progress.js';
 import type { RunData } from '../results/read.js';
 import type { TaskRegistry } from '../tasks/task-registry.js';
@@ -17,6 +17,8 @@ export interface RunOptions {
   devices?: number[];
   /** The CUDA engine's weight type (--weights; default f16). */
   weights?: WeightType;
+  /** The KV cache's element type (--kv-cache; default the engine's own: f32 on the CPU, f16 on CUDA). */
+  kvCache?: KvCacheType;
   out?: string;
   /** A run directory to continue, or true for --out's. */
   resume?: string | true;

@@ -61,6 +61,7 @@ export async function scheduleRun(run: RunnableRun, rd: RunDirectory, req: RunRe
         ...(o.cacheDir && { cacheDir: o.cacheDir }),
         ...(o.threads && { threads: o.threads }),
         ...(o.weights && { weights: o.weights }),
+        ...(o.kvCache && { kvCache: o.kvCache }),
         ...(run.dataDir && { dataDir: run.dataDir }),
         ...((o.measureRecall || o.recordSelection) && { measureRecall: o.measureRecall, recordSelection: o.recordSelection, runDir: resolve(dir) }),
         ...(o.recordLogits && { recordLogits: true, runDir: resolve(dir) }),

@@ -1,7 +1,7 @@
 // The wire protocol between the scheduler and its worker processes: one JSON object a line, the
 // scheduler's messages on the worker's stdin, the worker's answers on its stdout.
 import type { Job, Measurement } from '../core/job.js';
-import type { WeightType } from '../model/footprint.js';
+import type { KvCacheType, WeightType } from '../model/footprint.js';
 import type { LoadedModelInfo } from '../results/meta.js';
 
 export interface WorkerInit {
@@ -11,6 +11,8 @@ export interface WorkerInit {
   device: 'cpu' | 'cuda';
   /** The CUDA engine's weight type (default f16). */
   weights?: WeightType;
+  /** The KV cache's element type (default the engine's own). */
+  kvCache?: KvCacheType;
   threads?: number;
   dataDir?: string;
   /** false when no job of the run needs the model (every task declares needsModel: false). */

@@ -47,7 +47,8 @@ async function handleInit(init: WorkerInit): Promise<State> {
   }
   const state: State = { registry, init };
   if (init.loadModel) {
-    const loaded = await loadModel(init.model, { cache: init.cacheDir, threads: init.threads, device: init.device, ...(init.weights && { weights: init.weights }) });
+    const loaded = await loadModel(init.model, { cache: init.cacheDir, threads: init.threads, device: init.device,
+      ...(init.weights && { weights: init.weights }), ...(init.kvCache && { kvCache: init.kvCache }) });
     if (init.recordLogits || init.replaySelection)
       state.instruments = new InstrumentedEngine(loaded.engine, { recordLogits: init.recordLogits, ...(init.replaySelection && { replay: openReplaySource(init.replaySelection) }) });
     const model: LoadedModel = state.instruments ? { ...loaded, engine: state.instruments } : loaded;

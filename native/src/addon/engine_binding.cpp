@@ -94,12 +94,12 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
                         InstanceMethod<&EngineWrap::records>("records")});
   }
 
-  // new Engine(model, {threads?, device?, weightType?, seed?})
+  // new Engine(model, {threads?, device?, weightType?, kvCache?, seed?})
   EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
     Napi::Env env = info.Env();
     guarded(env, [&]() -> Napi::Value {
       if (info.Length() < 1 || !info[0].IsString())
-        throw Napi::TypeError::New(env, "new Engine(model: string, options?: {threads?, device?, weightType?, seed?})");
+        throw Napi::TypeError::New(env, "new Engine(model: string, options?: {threads?, device?, weightType?, kvCache?, seed?})");
       engine_ = make_engine(info[0].As<Napi::String>().Utf8Value(), parse_engine_options(options_arg(info, 1)));
       return env.Undefined();
     });

@@ -98,6 +98,7 @@ EngineOptions parse_engine_options(const Napi::Object& o) {
   e.threads = get_int(o, "threads", e.threads);
   e.device = get_string(o, "device", e.device);
   e.weight_type = get_string(o, "weightType", e.weight_type);
+  e.kv_type = get_string(o, "kvCache", e.kv_type);
   e.seed = get_seed(o, "seed", e.seed);
   return e;
 }

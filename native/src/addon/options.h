@@ -21,7 +21,7 @@ std::string get_string(const Napi::Object& o, const char* key, const std::string
 // The attention method and knobs (NativeAttentionOptions in src/native/addon.ts). Not yet
 // validated against a model: see validate() in attention/options.h.
 AttentionOptions parse_attention(const Napi::Object& o);
-// {threads?, device?, weightType?, seed?}
+// {threads?, device?, weightType?, kvCache?, seed?}
 EngineOptions parse_engine_options(const Napi::Object& o);
 // BenchAttentionOptions: the attention knobs, the shape, the stopping rule, batch, seed.
 bench::AttentionBenchConfig parse_bench_config(const Napi::Object& o);

@@ -7,12 +7,14 @@
 #include <cstdint>
 
 #include "gguf/gguf.h"
+#include "tensor/half.h"
 
 namespace adamas::gguf {
 
-float f16_to_f32(uint16_t h);
-float bf16_to_f32(uint16_t h);
-uint16_t f32_to_f16(float f);  // round to nearest even; used by tests and writers
+// The fp16 and bf16 conversions live in tensor/half.h (the CPU's fp16 KV cache rounds with them).
+using adamas::bf16_to_f32;
+using adamas::f16_to_f32;
+using adamas::f32_to_f16;
 
 // Bytes taken by n elements of a type (n must be a multiple of the block size for block types).
 uint64_t type_bytes(TensorType type, uint64_t n);

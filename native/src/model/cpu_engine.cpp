@@ -44,7 +44,7 @@ CpuEngine::CpuEngine(ModelConfig cfg, ModelWeights weights, const EngineOptions&
     : cfg_(std::move(cfg)),
       w_(std::move(weights)),
       rope_(cfg_.rope, cfg_.head_dim, w_.rope_freqs.empty() ? nullptr : w_.rope_freqs.data()),
-      cache_(cfg_.n_layers, cfg_.n_kv_heads, cfg_.head_dim),
+      cache_(cfg_.n_layers, cfg_.n_kv_heads, cfg_.head_dim, opts.kv_type == "f16"),
       logits_(size_t(cfg_.vocab_size)),
       threads_(opts.threads) {
   validate(attn_, cfg_.head_dim, cfg_.n_layers);

@@ -1,6 +1,7 @@
 // The CPU engine: the Llama-family forward pass in float32, the reference of the CUDA engine.
 // Dense prefill in chunks; at decode every layer attends through its CPU LayerAttention
-// (full attention below skip_layers).
+// (full attention below skip_layers). The KV cache is float32, or with kv_type "f16" float32
+// storage of fp16-rounded keys and values (what the CUDA engine's fp16 cache holds).
 #pragma once
 #include <memory>
 #include <string>

@@ -18,6 +18,11 @@ struct EngineOptions {
   std::string device = "cpu";  // "cpu" or "cuda" (the current CUDA device)
   int threads = 0;             // cpu: 0 = every hardware thread
   std::string weight_type = "f16";  // cuda: "f16", "bf16" or "f32" (the CPU's weights exactly)
+  // The KV cache's element type: "" for the backend's own (cpu: f32, cuda: f16), "f32" or "f16".
+  // The CPU engine with "f16" rounds every key and value it stores to the nearest fp16 (kept in
+  // float32 storage), so it attends over what the CUDA engine's fp16 cache holds; the CUDA engine
+  // takes "f16" only (its kernels read an fp16 cache).
+  std::string kv_type;
   uint64_t seed = 1;           // synthetic models: the seed of their random weights
 };
 
@@ -77,8 +82,8 @@ class Engine {
 };
 
 // model: a GGUF file's path, or "synthetic:<preset>" (model/synthetic.h: seeded random weights of
-// a real model's shape, for timing). Throws InvalidArgument for an unknown device or preset,
-// gguf::Error / UnsupportedModel for a file that cannot be run.
+// a real model's shape, for timing). Throws InvalidArgument for an unknown device or preset, a
+// kv_type the backend does not take; gguf::Error / UnsupportedModel for a file that cannot be run.
 std::unique_ptr<Engine> make_engine(const std::string& model, const EngineOptions& opts);
 
 }  // namespace adamas

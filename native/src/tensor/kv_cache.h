@@ -1,10 +1,14 @@
 // KV cache: post-RoPE keys and values of every layer, head-major [layer][kv_head][position][D],
-// so one head's keys are contiguous for the attention kernels.
+// so one head's keys are contiguous for the attention kernels. Float32 storage; with round_f16
+// every stored key and value is first rounded to the nearest fp16 (round to nearest even), so the
+// cache holds exactly the values an fp16 cache would.
 #pragma once
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "tensor/half.h"
 
 namespace adamas {
 
@@ -25,10 +29,11 @@ struct KVView {
 
 class KVCache {
  public:
-  KVCache(int n_layers, int n_kv_heads, int head_dim)
-      : n_kv_(n_kv_heads), d_(head_dim), k_(n_layers), v_(n_layers) {}
+  KVCache(int n_layers, int n_kv_heads, int head_dim, bool round_f16 = false)
+      : n_kv_(n_kv_heads), d_(head_dim), round_f16_(round_f16), k_(n_layers), v_(n_layers) {}
 
   int length() const { return length_; }
+  bool round_f16() const { return round_f16_; }
   int capacity() const { return capacity_; }
   void clear() { length_ = 0; }
   void set_length(int n) { length_ = n; }
@@ -45,14 +50,22 @@ class KVCache {
     capacity_ = cap;
   }
 
-  // Stores the keys and values ([n_kv][D] each) of one token of one layer at `pos`.
+  // Stores the keys and values ([n_kv][D] each) of one token of one layer at `pos` (rounded to
+  // fp16 with round_f16).
   void write(int layer, int pos, const float* k, const float* v) {
     for (int h = 0; h < n_kv_; ++h) {
       float* kd = &k_[layer][(int64_t(h) * capacity_ + pos) * d_];
       float* vd = &v_[layer][(int64_t(h) * capacity_ + pos) * d_];
-      for (int i = 0; i < d_; ++i) {
-        kd[i] = k[h * d_ + i];
-        vd[i] = v[h * d_ + i];
+      if (round_f16_) {
+        for (int i = 0; i < d_; ++i) {
+          kd[i] = round_to_f16(k[h * d_ + i]);
+          vd[i] = round_to_f16(v[h * d_ + i]);
+        }
+      } else {
+        for (int i = 0; i < d_; ++i) {
+          kd[i] = k[h * d_ + i];
+          vd[i] = v[h * d_ + i];
+        }
       }
     }
   }
@@ -71,6 +84,7 @@ class KVCache {
   }
 
   int n_kv_, d_;
+  bool round_f16_;
   int length_ = 0, capacity_ = 0;
   std::vector<std::vector<float>> k_, v_;
 };
