@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "attention/options.h"
+#include "model/engine.h"
 
 namespace adamas::test {
 
@@ -21,6 +22,17 @@ inline AttentionOptions method(Method m, int budget) {
   o.method = m;
   o.budget = budget;
   return o;
+}
+
+// Greedy-free decode of given tokens from an empty cache: the logits of the prefill's last position,
+// then of every step, concatenated ([next.size() + 1][vocab]).
+inline std::vector<float> step_logits(Engine& e, const std::vector<int32_t>& prompt, const std::vector<int32_t>& next) {
+  const int V = e.config().vocab_size;
+  std::vector<float> all(size_t(V) * (next.size() + 1));
+  e.reset();
+  e.prefill(prompt.data(), int(prompt.size()), all.data());
+  for (size_t i = 0; i < next.size(); ++i) e.decode(next[i], &all[(i + 1) * V]);
+  return all;
 }
 
 }  // namespace adamas::test

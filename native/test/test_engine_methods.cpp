@@ -20,6 +20,7 @@
 using namespace adamas;
 using adamas::test::method;
 using adamas::test::random_tokens;
+using adamas::test::step_logits;
 using adamas::test::TempFile;
 using adamas::test::tiny_model;
 using adamas::test::TinyShape;
@@ -70,16 +71,6 @@ std::string describe(const AttentionOptions& o) {
          (o.auto_thresholds ? " auto" : "") + (o.thresholds.size() == 3 && o.thresholds[0] == -1.0f ? " custom" : "");
   if (o.gqa == GqaSelection::PerKvHead) s += " gqa=kv";
   return s;
-}
-
-// Greedy-free decode of given tokens: the logits of every step, concatenated.
-std::vector<float> run(Engine& e, const std::vector<int32_t>& prompt, const std::vector<int32_t>& next) {
-  const int V = e.config().vocab_size;
-  std::vector<float> all(size_t(V) * (next.size() + 1));
-  e.reset();
-  e.prefill(prompt.data(), int(prompt.size()), all.data());
-  for (size_t i = 0; i < next.size(); ++i) e.decode(next[i], &all[(i + 1) * V]);
-  return all;
 }
 
 // The number of tokens a selection of budget B must hold at length n.
@@ -141,13 +132,13 @@ TEST(engine_methods_budget_covering_length_is_full_attention) {
     const std::vector<int32_t> prompt = random_tokens(rng, 37, shape.vocab), next = random_tokens(rng, 23, shape.vocab);
     const int total = int(prompt.size() + next.size());
     e.set_attention(method(Method::Full, 0));
-    const std::vector<float> full = run(e, prompt, next);
+    const std::vector<float> full = step_logits(e, prompt, next);
     for (int B : {total, total + 1, 1000})
       for (AttentionOptions o : all_methods(B)) {
         o.measure_recall = true;
         o.record_selection = true;
         e.set_attention(o);
-        const std::vector<float> got = run(e, prompt, next);
+        const std::vector<float> got = step_logits(e, prompt, next);
         if (std::memcmp(got.data(), full.data(), got.size() * sizeof(float)) != 0)
           adamas::test::fail(__FILE__, __LINE__, describe(o) + ": logits differ from full attention");
         CHECK_EQ(e.records().size(), next.size());
@@ -198,7 +189,7 @@ TEST(engine_methods_budget_one_is_the_current_token) {
     o.record_selection = true;
     o.measure_recall = true;
     e.set_attention(o);
-    run(e, prompt, next);
+    step_logits(e, prompt, next);
     for (const StepRecord& r : e.records())
       for (int l = o.skip_layers; l < e.config().n_layers; ++l)
         for (int h = 0; h < e.config().n_heads; ++h) {
@@ -228,7 +219,7 @@ TEST(engine_methods_larger_budget_selects_a_superset) {
       o.measure_recall = true;
       if (o.auto_thresholds) continue;  // fitted thresholds do not depend on B either, but keep it simple
       e.set_attention(o);
-      run(e, prompt, {prompt[0]});
+      step_logits(e, prompt, {prompt[0]});
       const StepRecord& r = e.records().at(0);
       const int l = o.skip_layers;
       for (int h = 0; h < H; ++h) {
@@ -269,7 +260,7 @@ TEST(engine_methods_truncate_and_switch_keep_selectors_in_step) {
     }
     const std::unique_ptr<Engine> fresh = make_engine(file.path, EngineOptions{});
     fresh->set_attention(o);
-    const std::vector<float> want = run(*fresh, prompt, next);
+    const std::vector<float> want = step_logits(*fresh, prompt, next);
     if (std::memcmp(reused.data(), want.data() + V, reused.size() * sizeof(float)) != 0)
       adamas::test::fail(__FILE__, __LINE__, describe(o) + ": decoding after truncate differs from a fresh run");
   }
@@ -311,7 +302,7 @@ TEST(engine_replay_next_gives_identical_logits) {
     o.record_selection = true;
     o.measure_recall = true;
     e.set_attention(o);
-    const std::vector<float> want = run(e, prompt, next);
+    const std::vector<float> want = step_logits(e, prompt, next);
     const std::vector<StepRecord> recorded = e.records();
     for (const AttentionOptions& into : {o, all_methods(20)[11]}) {  // adamas with custom thresholds
       e.set_attention(into);

@@ -22,6 +22,7 @@
 using namespace adamas;
 using adamas::test::method;
 using adamas::test::random_tokens;
+using adamas::test::step_logits;
 using adamas::test::TempFile;
 using adamas::test::tiny_model;
 using adamas::test::TinyShape;
@@ -35,15 +36,6 @@ uint32_t bits(float f) {
 }
 
 const TinyShape kShape = {"llama GQA 4:2 D32", 3, 64, 4, 2, 32, 96, 101, "llama", ""};
-
-std::vector<float> run(Engine& e, const std::vector<int32_t>& prompt, const std::vector<int32_t>& next) {
-  const int V = e.config().vocab_size;
-  std::vector<float> all(size_t(V) * (next.size() + 1));
-  e.reset();
-  e.prefill(prompt.data(), int(prompt.size()), all.data());
-  for (size_t i = 0; i < next.size(); ++i) e.decode(next[i], &all[(i + 1) * V]);
-  return all;
-}
 
 std::unique_ptr<Engine> open(const std::string& path, const char* kv_type, const char* device = "cpu") {
   EngineOptions o;
@@ -113,7 +105,8 @@ TEST(cpu_engine_kv_f16_differs_a_little_from_f32_and_repeats_its_bits) {
   const std::unique_ptr<Engine> def = open(file.path, ""), f32 = open(file.path, "f32"), f16 = open(file.path, "f16");
   for (const AttentionOptions& o : {AttentionOptions{}, method(Method::Adamas, 16), method(Method::Quest, 32)}) {
     for (Engine* e : {def.get(), f32.get(), f16.get()}) e->set_attention(o);
-    const std::vector<float> a = run(*def, prompt, next), b = run(*f32, prompt, next), c = run(*f16, prompt, next);
+    const std::vector<float> a = step_logits(*def, prompt, next), b = step_logits(*f32, prompt, next),
+                             c = step_logits(*f16, prompt, next);
     const std::string what = std::string(method_name(o.method));
     // f32 named is the default, bit for bit
     if (std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) != 0)
@@ -129,7 +122,7 @@ TEST(cpu_engine_kv_f16_differs_a_little_from_f32_and_repeats_its_bits) {
       adamas::test::fail(__FILE__, __LINE__, what + ": kv_type f16 differs from f32 by " + std::to_string(worst) +
                                                  " (logits up to " + std::to_string(scale) + ")");
     // and the same bits again
-    const std::vector<float> again = run(*f16, prompt, next);
+    const std::vector<float> again = step_logits(*f16, prompt, next);
     if (std::memcmp(again.data(), c.data(), c.size() * sizeof(float)) != 0)
       adamas::test::fail(__FILE__, __LINE__, what + ": kv_type f16 is not deterministic");
   }
