@@ -64,10 +64,10 @@ describe('planning', () => {
 function result(throttled: boolean): BenchAttentionResult {
   const s = (us: number) => [us, us * 1.01, us * 0.99];
   return {
-    estimate: s(19), topk: s(13), attention: s(10), total: s(40), full: s(140),
-    hot: { estimate: s(18), topk: s(12), attention: s(9), total: s(38), full: s(135) },
+    estimate: s(19), topk: s(13), attention: s(10), total: s(40), full: s(140), launch: s(2.5),
+    hot: { estimate: s(18), topk: s(12), attention: s(9), total: s(38), full: s(135), launch: s(1.5) },
     batch: 10,
-    bytes: { estimate: 2e7, topk: 4e6, attention: 5e6, total: 2.9e7, full: 1.3e8 },
+    bytes: { estimate: 2e7, topk: 4e6, attention: 5e6, total: 2.9e7, full: 1.3e8, launch: 0 },
     copyBandwidthGBs: 4000, device: 'NVIDIA H200', backend: 'cuda', sparse: true, seqLens: [32768],
     driver: '580.95.05', driverVersion: 13000, runtimeVersion: 13000, l2Bytes: 52_428_800,
     clocks: { available: true, samples: 120, smMinMHz: throttled ? 1500 : 1980, smMaxMHz: 1980, memMinMHz: 3201, memMaxMHz: 3201, throttled, note: '' },
@@ -93,7 +93,8 @@ describe('the rows of a result', () => {
       'latency_us.topk', 'latency_hot_us.topk', 'bandwidth_gbs.topk',
       'latency_us.attention', 'latency_hot_us.attention', 'bandwidth_gbs.attention',
       'latency_us.total', 'latency_hot_us.total', 'bandwidth_gbs.total',
-      'latency_us.full', 'latency_hot_us.full', 'speedup_vs_full', 'copy_bandwidth_gbs', 'sm_clock_mhz', 'throttled',
+      'latency_us.full', 'latency_hot_us.full', 'speedup_vs_full', 'latency_us.launch', 'latency_hot_us.launch',
+      'copy_bandwidth_gbs', 'sm_clock_mhz', 'throttled',
     ]);
     const by = Object.fromEntries(rows.map((r) => [r.metric, r]));
     expect(by['latency_us.total']).toMatchObject({ value: 40, n: 3 });
@@ -104,6 +105,8 @@ describe('the rows of a result', () => {
     expect(by.throttled).toMatchObject({ value: 0, n: 120 });
     expect(by.sm_clock_mhz.detail).toContain('SM 1980-1980 MHz, memory 3201-3201 MHz');
     expect(by['latency_us.total'].detail).toBeUndefined();
+    expect(by['latency_us.launch']).toMatchObject({ value: 2.5, n: 3 });
+    expect(by['latency_us.launch'].detail).toContain('one empty kernel');
   });
 
   it('a throttled case says so in its latency rows and its throttled row', () => {

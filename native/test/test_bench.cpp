@@ -50,6 +50,7 @@ TEST(bench_cpu_times_every_phase_cold_and_hot) {
     CHECK_EQ(filled(r.estimate.time) && filled(r.estimate.hot), has_estimate);
     for (const PhaseResult* p : {&r.topk, &r.attention, &r.total, &r.full})
       CHECK(filled(p->time) && filled(p->hot) && p->bytes > 0);
+    CHECK(r.launch.time.us.empty());  // the CPU has no launch floor to time
     AttentionOptions o = c.attention;
     validate(o, c.head_dim, o.skip_layers);
     const PhaseBytes b = make_layer_attention(Backend::Cpu, o, c.n_heads, c.n_kv_heads, c.head_dim, 0)->bytes(c.kv_len);

@@ -175,7 +175,7 @@ export interface BenchAttentionOptions extends NativeAttentionOptions {
   seqLens?: number[];
 }
 
-type BenchPhase = 'estimate' | 'topk' | 'attention' | 'total' | 'full';
+type BenchPhase = 'estimate' | 'topk' | 'attention' | 'total' | 'full' | 'launch';
 
 /** SM and memory clocks sampled through NVML while a case ran (CUDA). */
 export interface BenchClocks {

@@ -288,8 +288,8 @@ function kernelLatency(aggs: Aggregate[], metric: string): Figure {
   };
   const points: { label: string; series: string; component: string; order: number; value: number; panel: string }[] = [];
   for (const group of byLabel.values()) {
-    // 'full' is the peer timed beside a sparse step, not a part of it
-    const own = group.filter((a) => metricComponent(a.metric) !== 'full');
+    // 'full' is the peer timed beside a sparse step and 'launch' the timer's floor: not parts of it
+    const own = group.filter((a) => !['full', 'launch'].includes(metricComponent(a.metric)));
     const parts = own.filter((a) => metricComponent(a.metric) !== 'total');
     for (const a of parts.length > 0 ? parts : own) {
       const component = metricComponent(a.metric) || 'total';

@@ -29,7 +29,8 @@ Napi::Value to_js(Napi::Env env, const bench::AttentionBenchResult& r) {
   Napi::Object out = Napi::Object::New(env);
   Napi::Object bytes = Napi::Object::New(env), hot = Napi::Object::New(env);
   const std::pair<const char*, const bench::PhaseResult*> phases[] = {
-      {"estimate", &r.estimate}, {"topk", &r.topk}, {"attention", &r.attention}, {"total", &r.total}, {"full", &r.full}};
+      {"estimate", &r.estimate}, {"topk", &r.topk}, {"attention", &r.attention}, {"total", &r.total}, {"full", &r.full},
+      {"launch", &r.launch}};
   for (const auto& [name, p] : phases) {
     out.Set(name, samples(p->time));
     hot.Set(name, samples(p->hot));

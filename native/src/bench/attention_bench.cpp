@@ -95,6 +95,7 @@ AttentionBenchResult bench_attention_step(const AttentionBenchConfig& c) {
     for (int len : lens) full_bytes += full->bytes(len).attend;
     measure(r.full, full_bytes, [&] { full->attend(in.out, in.q, in.kv, n); });
   }
+  if (const std::function<void()> empty = be->empty_step()) measure(r.launch, 0, empty);
   be->timer().sync();
   r.clocks = clocks.stop();
   return r;

@@ -5,6 +5,7 @@
 //   attention exact attention over the lists (dense when kv_len <= budget)
 //   total     the three back to back, as decoding runs them (the attention alone when dense)
 //   full      dense attention at the same shape: the peer
+//   launch    one empty kernel through the same timer (CUDA): the floor under any phase
 // Each phase is sampled on its own under the stopping rule, cold and hot (bench/timer.h), and
 // declares the bytes it must move (LayerAttention::bytes), so a report can show bandwidth against
 // the measured copy bandwidth of the same machine. With sequences > 1 (CUDA) one step serves that
@@ -47,7 +48,7 @@ struct AttentionBenchResult {
   bool sparse = false;             // kv_len > budget and the method is not full
   int batch = 0;                   // runs per hot sample
   std::vector<int> seq_lens;       // the lengths of the sequences stepped together
-  PhaseResult estimate, topk, attention, total, full;
+  PhaseResult estimate, topk, attention, total, full, launch;
   double copy_bandwidth_gbs = 0;   // device-to-device copy (cpu: memcpy), bytes read + written per second
   DeviceFacts facts;               // driver, runtime, L2 (cuda)
   ClockStats clocks;               // while the case ran (cuda, where NVML is present)

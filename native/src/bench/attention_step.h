@@ -3,6 +3,7 @@
 // the device's name and copy bandwidth (the reference a report sets the phases' bandwidth against).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,9 @@ class BenchBackend {
   // drawn from seed, for `sequences` sequences; valid until the next call.
   virtual StepInputs inputs(int n_heads, int n_kv_heads, int head_dim, int n, int sequences, uint32_t seed) = 0;
   virtual PhaseTimer& timer() = 0;
+  // Queues the least work the backend can time (CUDA: one empty kernel), so that the phases can
+  // be set against the timer's own floor; empty where there is no such floor (the CPU).
+  virtual std::function<void()> empty_step() { return {}; }
   // The layer attention the step times: capacity positions a sequence; with sequences > 1 (or
   // device lengths wanted) it steps the inputs' sequences at once, of lengths lens.
   virtual std::unique_ptr<LayerAttention> layer(const AttentionOptions& opts, int n_heads, int n_kv_heads,

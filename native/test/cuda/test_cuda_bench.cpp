@@ -39,6 +39,7 @@ TEST(cuda_bench_times_every_phase_cold_and_hot) {
     if (m != Method::Full) CHECK(filled(r.full));
     // StreamingLLM's window is computed in the attention kernel: no top-k phase runs
     CHECK(m == Method::Full || (m == Method::Streaming ? r.topk.time.us.empty() : filled(r.topk)));
+    CHECK(filled(r.launch) && r.launch.bytes == 0);
     CHECK(r.facts.l2_bytes > 0 && r.facts.runtime_version > 0 && !r.facts.driver.empty());
     CHECK(r.clocks.available ? r.clocks.sm_max_mhz > 0 && r.clocks.sm_min_mhz <= r.clocks.sm_max_mhz
                              : !r.clocks.note.empty());

@@ -172,16 +172,17 @@ export const kernelsTask: TaskModule<KernelsOptions> = {
 
 /**
  * About how long a case takes: each phase it times (one for full attention; estimate, top-k,
- * attention, the step and full attention beside a sparse method) sampled cold and then hot under
- * the stopping rule, each for about its minimum time, or an eighth of the timeout where that is
- * more, so that the job's time limit (10x this) covers every phase running to its timeout. A peer
+ * attention, the step and full attention beside a sparse method; on CUDA also the empty kernel
+ * of the timer's floor) sampled cold and then hot under the stopping rule, each for about its
+ * minimum time, or an eighth of the timeout where that is more, so that the job's time limit (10x
+ * this) covers every phase running to its timeout. A peer
  * adds Python's start (and FlashInfer's first compilation).
  */
 export function caseSeconds(job: Job, device: 'cpu' | 'cuda'): number {
   const p = job.params;
   const perSampling = Math.max(Number(p.minTime) + 0.1, Number(p.timeout) / 8);
   if (job.peer !== undefined) return (job.peer === 'flashinfer' ? 60 : 15) + 2 * perSampling;
-  const phases = job.method.method === 'full' ? 1 : 5;
+  const phases = (job.method.method === 'full' ? 1 : 5) + (device === 'cuda' ? 1 : 0);
   return 1 + 2 * phases * perSampling + (device === 'cpu' ? job.contextLen / 4000 : 0);
 }
 

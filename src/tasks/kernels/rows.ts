@@ -1,8 +1,8 @@
 // The kernels task's rows from one result of the step benchmark: per phase the cold samples
 // (latency_us.<phase>, L2 flushed) and the hot ones (latency_hot_us.<phase>, runs back to back),
 // the bandwidth against the copy bandwidth measured in the same run, full attention and the
-// speedup over it, and the GPU's clocks while the case ran (a throttled case is marked in its
-// latency rows and by its `throttled` row).
+// speedup over it, the timer's floor (one empty kernel, CUDA), and the GPU's clocks while the case
+// ran (a throttled case is marked in its latency rows and by its `throttled` row).
 import { median } from 'simple-statistics';
 import type { Measurement } from '../../core/job.js';
 import type { BenchAttentionResult, BenchClocks } from '../../native/addon.js';
@@ -10,7 +10,7 @@ import { thin } from '../common/measure.js';
 
 const round = (x: number) => Number(x.toPrecision(5));
 
-type Phase = 'estimate' | 'topk' | 'attention' | 'total' | 'full';
+type Phase = 'estimate' | 'topk' | 'attention' | 'total' | 'full' | 'launch';
 
 /** "THROTTLED: ..." for a case whose SM clock fell below 90% of its highest sample, else ''. */
 export function throttleNote(c: BenchClocks | undefined): string {
@@ -64,6 +64,9 @@ export function kernelRows(r: BenchAttentionResult, label: string): Measurement[
     out.push({ metric: 'speedup_vs_full', value: round(median(r.full) / median(r.total)), unit: 'x', n: r.total.length,
       detail: `${label}: median full / median total` });
   }
+  // the timer's floor: no phase of one launch can take less (cuda)
+  if (r.launch.length > 0)
+    out.push(...latencyRows(r, 'launch', note, 'one empty kernel through the same timer: the floor under every phase'));
   out.push({ metric: 'copy_bandwidth_gbs', value: round(r.copyBandwidthGBs), unit: 'GB/s', n: 1, detail: `${r.backend}: ${r.device}` });
   out.push(...clockRows(r.clocks));
   return out;

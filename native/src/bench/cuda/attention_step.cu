@@ -19,6 +19,8 @@ __global__ void fill_normal(T* x, size_t n, uint64_t seed, float sd) {
     x[i] = T(sd * hash_normal(seed, i));
 }
 
+__global__ void empty_kernel() {}
+
 template <class T>
 void fill(DeviceArray<T>& a, uint64_t seed, float sd, cudaStream_t s) {
   fill_normal<<<1024, 256, 0, s>>>(a.get(), a.size(), seed, sd);
@@ -107,6 +109,13 @@ class CudaBenchBackend final : public bench::BenchBackend {
   }
 
   bench::PhaseTimer& timer() override { return *timer_; }
+
+  std::function<void()> empty_step() override {
+    return [this] {
+      empty_kernel<<<1, 32, 0, stream_>>>();
+      ADAMAS_CUDA_CHECK(cudaGetLastError());
+    };
+  }
 
   std::unique_ptr<adamas::LayerAttention> layer(const AttentionOptions& opts, int H, int KV, int D, int capacity,
                                                 const bench::StepInputs& in, const std::vector<int>& lens) override {
