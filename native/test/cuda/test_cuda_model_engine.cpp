@@ -113,11 +113,12 @@ std::vector<std::vector<float>> run(Engine& e, const std::vector<int32_t>& promp
 // up; measured worst on the H200: 5.3e-2 (f16), 2.3e-1 (bf16). The default model's golden prompts
 // are held to 5e-2 (cuda_engine_default_model_matches_cpu; measured there: up to 3.6e-2).
 constexpr double kRandomModelTolF16 = 8e-2, kRandomModelTolBF16 = 3e-1;
-// f32 weights: the CPU's weights exactly; what is left is the fp16 KV cache and the prefill
-// attention's fp16 inputs. Measured on the H200: 5e-3 to 1e-2 on the tiny models, 4.0e-2 on the
-// YaRN one (logits near 10); the default model's golden prompts 0.9e-2 to 1.5e-2 at the last
-// position (held to the 2e-2), up to 2.1e-2 over the 16 decode steps after them.
-constexpr double kRandomModelTolF32 = 6e-2, kDefaultModelTolF32 = 2e-2, kDefaultModelStepTolF32 = 3e-2;
+// f32 weights: the CPU's weights exactly, and the prefill attention on fp32 queries (the decode
+// kernel); what is left is the fp16 KV cache. Measured on the H200: 4.7e-3 to 7.8e-3 on the tiny
+// models, 2.1e-2 on the YaRN one (logits near 10; 4.0e-2 with the fp16 prefill attention); the
+// default model's golden prompts 6.8e-3 to 1.3e-2 at the last position (held to the issue's
+// 2e-2), up to 2.1e-2 over the 16 decode steps after them (fp16 prefill attention).
+constexpr double kRandomModelTolF32 = 4e-2, kDefaultModelTolF32 = 2e-2, kDefaultModelStepTolF32 = 3e-2;
 // The default model, fp16: its Q4_1 blocks dequantised to fp16 round where the CPU's float32 do not,
 // and every product takes fp16 inputs; the selftest's engine check holds the same bound.
 constexpr double kDefaultModelTol = 5e-2;

@@ -78,7 +78,6 @@ __device__ __forceinline__ void store2(__half* p, float x, float y) {
 __device__ __forceinline__ void store2(__nv_bfloat16* p, float x, float y) {
   *reinterpret_cast<__nv_bfloat162*>(p) = __floats2bfloat162_rn(x, y);
 }
-__device__ __forceinline__ void store2(float* p, float x, float y) { *reinterpret_cast<float2*>(p) = make_float2(x, y); }
 
 // ---- shared-memory tiles -----------------------------------------------------------------------
 
@@ -289,11 +288,6 @@ cudaError_t prefill_attention(__half* out, const __half* q, const DeviceKV& kv, 
 
 cudaError_t prefill_attention(__nv_bfloat16* out, const __half* q, const DeviceKV& kv, int n_heads, int T, int pos0,
                               float scale, cudaStream_t stream) {
-  return launch(out, q, kv, n_heads, T, pos0, scale, stream);
-}
-
-cudaError_t prefill_attention(float* out, const __half* q, const DeviceKV& kv, int n_heads, int T, int pos0, float scale,
-                              cudaStream_t stream) {
   return launch(out, q, kv, n_heads, T, pos0, scale, stream);
 }
 

@@ -26,7 +26,5 @@ cudaError_t prefill_attention(__half* out, const __half* q, const DeviceKV& kv, 
                               float scale, cudaStream_t stream);
 cudaError_t prefill_attention(__nv_bfloat16* out, const __half* q, const DeviceKV& kv, int n_heads, int T, int pos0,
                               float scale, cudaStream_t stream);
-cudaError_t prefill_attention(float* out, const __half* q, const DeviceKV& kv, int n_heads, int T, int pos0, float scale,
-                              cudaStream_t stream);
 
 }  // namespace adamas::cuda

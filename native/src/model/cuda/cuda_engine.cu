@@ -61,13 +61,15 @@ struct Activations {
   DeviceBuffer x;        // fp32 [rows][C]: the residual stream
   DeviceBuffer xn;       // [rows][C] of the weight type: normalised input of a product
   DeviceBuffer qkv;      // fp32 [rows][(H + 2 KV) D]
-  DeviceBuffer q;        // [rows][H][D]: fp32 (decode, for LayerAttention) or fp16 (prefill)
+  DeviceBuffer q;        // [rows][H][D]: fp32 (decode, for LayerAttention; f32 weights) or fp16 (prefill)
   DeviceBuffer att;      // fp32 [H][D]: the decode step's attention output (decode only)
   DeviceBuffer att_t;    // [rows][H D] of the weight type: attention output, input of the O product
   DeviceBuffer gate_up;  // fp32 [rows][2F]
   DeviceBuffer h;        // [rows][F] of the weight type (decode: fp32)
   DeviceBuffer logits;   // fp32 [logit_rows][V]
   int logit_rows = 0;
+  // f32 weights' prefill (exact_prefill_attention): each row's sequence length, decode scratch
+  DeviceBuffer lens, workspace;
 
   Activations() = default;
   Activations(const ModelConfig& c, DType t, int n, int n_logit_rows, bool for_decode)
@@ -78,7 +80,13 @@ struct Activations {
     x = DeviceBuffer(R * C * 4, "the residual stream" + what);
     xn = DeviceBuffer(R * C * e, "the normalised activations" + what);
     qkv = DeviceBuffer(R * qkv_w * 4, "the q/k/v activations" + what);
-    q = DeviceBuffer(R * qd * (decode ? 4 : 2), "the queries" + what);
+    const bool fp32_q = decode || t == DType::F32;
+    q = DeviceBuffer(R * qd * (fp32_q ? 4 : 2), "the queries" + what);
+    if (!decode && t == DType::F32) {
+      lens = DeviceBuffer(R * sizeof(int), "the prefill's lengths" + what);
+      workspace = DeviceBuffer(decode_workspace_bytes(c.n_heads, c.head_dim), "the prefill attention's scratch");
+      ADAMAS_CUDA_CHECK(cudaMemset(workspace.get(), 0, workspace.bytes()));  // zero at rest from here on
+    }
     if (decode) att = DeviceBuffer(qd * 4, "the attention output");
     att_t = DeviceBuffer(R * qd * e, "the attention output" + what);
     gate_up = DeviceBuffer(R * 2 * F * 4, "the FFN activations" + what);
@@ -152,6 +160,7 @@ class CudaEngine final : public Engine {
     return g;
   }
   void prefill_chunks(const int32_t* dev_tokens, int n, int rows, int logit_rows, bool nll, float scale);
+  void exact_prefill_attention(const DeviceKV& kv, int T, float scale);
 
   void enqueue_segment(int s);
   void attend_layer(int l, int n, StepRecord* rec);
@@ -449,17 +458,27 @@ void CudaEngine::lm_head(void* xn, const float* x, float* logits, int rows) {
 // The chunks of a prefill of n tokens (on the device at dev_tokens) from position length_ on.
 void CudaEngine::prefill_chunks(const int32_t* dev_tokens, int n, int rows, int logit_rows, bool nll, float scale) {
   const int start = length_, C = cfg_.d_model, V = cfg_.vocab_size, H = cfg_.n_heads;
+  // f32 weights are for agreement with the CPU: there the prefill attention keeps the queries in
+  // fp32 and runs the decode kernel (logits and P V as exact as fp32), a row per sequence
+  const bool exact = wtype_ == DType::F32;
   for (int c0 = 0; c0 < n; c0 += rows) {
     const int T = std::min(rows, n - c0), pos0 = start + c0;
     ADAMAS_CUDA_CHECK(embed_tokens(chunk_.x.as<float>(), w_.token_embd.get(), wtype_, dev_tokens + c0, T, C, stream_));
+    if (exact) {  // row t sees positions [0, pos0 + t]
+      std::vector<int> lens(T);
+      for (int t = 0; t < T; ++t) lens[t] = pos0 + t + 1;
+      ADAMAS_CUDA_CHECK(cudaMemcpy(chunk_.lens.get(), lens.data(), T * sizeof(int), cudaMemcpyHostToDevice));
+    }
     for (int l = 0; l < cfg_.n_layers; ++l) {
-      attention_inputs(chunk_, l, T, nullptr, pos0, DType::F16);
+      attention_inputs(chunk_, l, T, nullptr, pos0, exact ? DType::F32 : DType::F16);
       layers_[l]->append(cache_->layer(l), pos0, T);
       const DeviceKV kv = cache_->device(l);
       const __half* q = chunk_.q.as<__half>();
       void* out = chunk_.att_t.get();
-      ADAMAS_CUDA_CHECK(wtype_ == DType::F32    ? prefill_attention(static_cast<float*>(out), q, kv, H, T, pos0, scale, stream_)
-                        : wtype_ == DType::BF16 ? prefill_attention(static_cast<__nv_bfloat16*>(out), q, kv, H, T, pos0, scale, stream_)
+      if (exact)
+        exact_prefill_attention(kv, T, scale);
+      else
+        ADAMAS_CUDA_CHECK(wtype_ == DType::BF16 ? prefill_attention(static_cast<__nv_bfloat16*>(out), q, kv, H, T, pos0, scale, stream_)
                                                 : prefill_attention(static_cast<__half*>(out), q, kv, H, T, pos0, scale, stream_));
       attention_outputs(chunk_, l, T);
     }
@@ -475,6 +494,20 @@ void CudaEngine::prefill_chunks(const int32_t* dev_tokens, int n, int rows, int 
       lm_head(step_.xn.get(), chunk_.x.as<float>() + size_t(T - 1) * C, step_.logits.as<float>(), 1);
       ADAMAS_CUDA_CHECK(argmax(state_.as<int32_t>(), step_.logits.as<float>(), V, stream_));
     }
+  }
+}
+
+// The chunk's T rows as T sequences of one token over the same cache (kv_stride 0), their lengths
+// in chunk_.lens, kMaxDecodeBatch rows a launch.
+void CudaEngine::exact_prefill_attention(const DeviceKV& kv, int T, float scale) {
+  const int64_t qd = int64_t(cfg_.n_heads) * cfg_.head_dim;
+  const float* q = chunk_.q.as<float>();
+  float* out = chunk_.att_t.as<float>();
+  for (int t0 = 0; t0 < T; t0 += kMaxDecodeBatch) {
+    const SeqLengths len{chunk_.lens.as<int>() + t0, 0};
+    const DecodeBatch rows{std::min(kMaxDecodeBatch, T - t0), qd, 0};
+    ADAMAS_CUDA_CHECK(decode_attention(out + t0 * qd, q + t0 * qd, kv, cfg_.n_heads, len, rows, scale,
+                                       chunk_.workspace.get(), stream_));
   }
 }
 
