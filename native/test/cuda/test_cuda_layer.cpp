@@ -368,3 +368,52 @@ TEST(cuda_layer_batch_matches_cpu_per_sequence) {
     }
   }
 }
+
+TEST(cuda_layer_chained_steps_match_drained_phases) {
+  // The phases of a step are launched as dependent grids (Hopper: each may start before the one
+  // before it has finished, and waits in-kernel for its results). 24 steps queued back to back,
+  // each the append of its token then the step, bit for bit as the same steps with the stream
+  // drained after every phase.
+  if (!have_cuda_device()) return;
+  std::mt19937 rng(602);
+  const int H = 12, KV = 4, D = 128, prefill = 4000, steps = 24, cap = prefill + steps;
+  for (AttentionOptions o : every_method(256)) {
+    validate(o, D, 2);
+    TestKV kv(rng, KV, D, cap);
+    const LayerKV dkv = kv.device_layer();
+    cudaStream_t stream = nullptr;
+    ADAMAS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    auto chained = cuda::make_cuda_layer_attention(o, H, KV, D, cap, stream);
+    auto drained = cuda::make_cuda_layer_attention(o, H, KV, D, cap, stream);
+    chained->append(dkv, 0, prefill);
+    drained->append(dkv, 0, prefill);
+    const size_t per = size_t(H) * D;
+    const std::vector<float> q = random_floats(rng, per * steps, 8.0f);
+    cuda::DeviceArray<float> dq(q), out_c(q.size()), out_d(q.size());
+    out_c.fill_bytes(0xff, stream);
+    out_d.fill_bytes(0xff, stream);
+    for (int s = 0; s < steps; ++s) {
+      chained->append(dkv, prefill + s, 1);
+      chained->step(out_c.get() + per * s, dq.get() + per * s, dkv, prefill + s + 1);
+    }
+    auto drain = [&] { ADAMAS_CUDA_CHECK(cudaStreamSynchronize(stream)); };
+    drain();
+    for (int s = 0; s < steps; ++s) {
+      const int n = prefill + s + 1;
+      drained->append(dkv, n - 1, 1);
+      drain();
+      drained->estimate(dq.get() + per * s, dkv, n);
+      drain();
+      drained->select(n);
+      drain();
+      drained->attend(out_d.get() + per * s, dq.get() + per * s, dkv, n);
+      drain();
+    }
+    const std::vector<float> c = out_c.download(), d = out_d.download();
+    for (int s = 0; s < steps; ++s)
+      if (std::memcmp(c.data() + per * s, d.data() + per * s, per * sizeof(float)) != 0)
+        fail(__FILE__, __LINE__, std::string(method_name(o.method)) + ": chained step " + std::to_string(s) +
+                                     " differs from the drained one");
+    ADAMAS_CUDA_CHECK(cudaStreamDestroy(stream));
+  }
+}

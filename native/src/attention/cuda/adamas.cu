@@ -4,6 +4,7 @@
 #include <cub/block/block_scan.cuh>
 
 #include "attention/cuda/adamas.h"
+#include "attention/cuda/dependent_launch.cuh"
 #include "attention/cuda/dispatch.cuh"
 
 namespace adamas::cuda {
@@ -182,6 +183,8 @@ __global__ void __launch_bounds__(kDistThreads, kDistMinBlocks) distance_kernel(
   __shared__ typename CutScan::TempStorage storage;
   __shared__ AdamasCut s_cut;
   __shared__ bool s_last;
+  wait_for_prior_grids();  // the codes, the query and the scratch are the stream's before this
+  allow_dependent_grids();
   const int kvh = blockIdx.y, b = blockIdx.z, g = a.group, h0 = kvh * g, tid = threadIdx.x;
   const int rows = a.per_kv_head ? 1 : g, rankers = a.per_kv_head ? a.n_kv : a.n_kv * g;
   const int r0 = a.per_kv_head ? kvh : h0;  // this block's first ranker
@@ -357,9 +360,9 @@ cudaError_t adamas_distances(uint16_t* dist, int64_t dist_stride, const AdamasSc
     ADAMAS_CUDA_TRY(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kDistThreads, smem));
     const int pairs = n_kv_heads * batch.size, wave = std::max(per_sm, 1) * sm_count();
     const int chunks = std::max(1, std::min(wave / pairs, ceil_div(max_n - 1, kDistThreads * kDistMinTiles)));
-    kernel<<<dim3(chunks, n_kv_heads, batch.size), kDistThreads, smem, stream>>>(a);
+    ADAMAS_CUDA_TRY(launch_dependent(kernel, dim3(chunks, n_kv_heads, batch.size), dim3(kDistThreads), smem, stream, a));
   }))
-  return cudaGetLastError();
+  return cudaSuccess;
 }
 
 }  // namespace adamas::cuda

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "attention/cuda/decode.h"
+#include "attention/cuda/dependent_launch.cuh"
 #include "attention/cuda/dispatch.cuh"
 #include "attention/cuda/mma.cuh"
 
@@ -15,7 +16,7 @@ constexpr int kWarps = 4;
 constexpr int kThreads = 32 * kWarps;
 constexpr int kTile = 16;                // positions a warp takes at a time (the k of one P V product)
 constexpr int kStages = 3;               // tiles of each warp in its shared-memory ring (2 in flight while it computes)
-constexpr int kMinChunk = 2 * kTile;     // positions of a chunk at least
+constexpr int kMinChunk = 16 * kTile;    // positions of a chunk at least: a 256-list in one block, no merge
 constexpr int kRows = 8;                 // query heads a block serves at most (rows 8..15 hold their low parts)
 constexpr int kMaxSlots = 256;           // chunks of one list over a whole batch
 constexpr float kLog2e = 1.4426950408889634f;
@@ -176,6 +177,8 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks<D>) decode_kernel(const A
   __shared__ float s_l[kRows];
   __shared__ bool s_last;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, r = lane / 4, c = lane % 4, tid = threadIdx.x;
+  wait_for_prior_grids();  // the lists, lengths, cache and query are the stream's before this
+  allow_dependent_grids();
   const int list = blockIdx.x;
   const Work w = locate<S>(a, blockIdx.y);
   if (w.b < 0) return;  // past the batch's chunks (the same for every warp)
@@ -476,9 +479,10 @@ cudaError_t launch(Args a, int n_heads, int head_dim, const DecodeBatch& batch, 
     if (e != cudaSuccess) return e;
     // x = list, so the blocks with work (the low slots) come first
     a.slots = slots_per_list(a.n_lists, per_sm, batch.size, bound < 0 ? -1 : bound * batch.size);
-    decode_kernel<D, S><<<dim3(a.n_lists, a.slots), kThreads, ring_bytes<D>(), stream>>>(a);
+    ADAMAS_CUDA_TRY(launch_dependent(decode_kernel<D, S>, dim3(a.n_lists, a.slots), dim3(kThreads), ring_bytes<D>(),
+                                     stream, a));
   })
-  return cudaGetLastError();
+  return cudaSuccess;
 }
 
 Args base_args(float* out, const float* q, const DeviceKV& kv, float scale) {

@@ -1,5 +1,6 @@
 #include <cstdint>
 
+#include "attention/cuda/dependent_launch.cuh"
 #include "attention/cuda/dispatch.cuh"
 #include "attention/cuda/quest.h"
 
@@ -69,6 +70,8 @@ __global__ void __launch_bounds__(kScorePages) score_kernel(float* scores, int64
   constexpr int kCopies = 2 * kScoreChunk * kPieces / kScorePages;  // a thread's copies a stage
   __shared__ __align__(128) __half s_b[kScoreStages][2][kScoreChunk][kScorePages];  // [stage][max, min][d][page]
   __shared__ float s_q[G][D];
+  wait_for_prior_grids();  // the page bounds and the query are the stream's before this
+  allow_dependent_grids();
   const int kvh = blockIdx.y, h0 = kvh * group, tid = threadIdx.x;
   const int64_t b = blockIdx.z;
   const int n = n_dev ? n_dev[b] : n_host, n_pages = (n - 1) / P;
@@ -156,10 +159,10 @@ cudaError_t quest_page_scores(float* scores, int64_t score_stride, const float* 
   const int group = n_heads / n_kv_heads;
   const dim3 grid(ceil_div(max_pages, kScorePages), n_kv_heads, batch.size);
   ADAMAS_DISPATCH_HEAD_DIM(head_dim, D, ADAMAS_DISPATCH_GROUP_BOUND(group, G, {
-    score_kernel<D, G><<<grid, kScorePages, 0, stream>>>(scores, score_stride, q, page_max, page_min, page_cap,
-                                                           group, n.dev, n.n, page_size, per_kv_head, batch);
+    ADAMAS_CUDA_TRY(launch_dependent(score_kernel<D, G>, grid, dim3(kScorePages), 0, stream, scores, score_stride, q,
+                                     page_max, page_min, page_cap, group, n.dev, n.n, page_size, per_kv_head, batch));
   }))
-  return cudaGetLastError();
+  return cudaSuccess;
 }
 
 }  // namespace adamas::cuda

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "attention/cuda/dependent_launch.cuh"
 #include "attention/cuda/dispatch.cuh"
 #include "attention/cuda/topk.h"
 
@@ -55,7 +56,7 @@ constexpr int kSelThreads = 256;
 constexpr int kSelMinBlocks = 4;                   // per multiprocessor: registers <= 64
 constexpr int kSegVec = 4;                         // 16-byte loads of distances a thread holds
 constexpr int kSegMax = kSelThreads * 8 * kSegVec; // distances a segment holds at most
-constexpr int kSegMin = kSelThreads * 8;           // shorter segments only add blocks
+constexpr int kSegMin = kSelThreads * 8 * 4;       // shorter segments only add blocks
 constexpr unsigned long long kReady = 1ull << 63;  // a segment's counts are published
 using SelScan = cub::BlockScan<unsigned long long, kSelThreads>;
 
@@ -97,6 +98,8 @@ __global__ void __launch_bounds__(kSelThreads, kSelMinBlocks) adamas_select_kern
   __shared__ int s_seg;
   __shared__ unsigned long long s_before;
   __shared__ bool s_last;
+  wait_for_prior_grids();  // the distances and cuts of the estimate
+  allow_dependent_grids();
   const int tid = threadIdx.x, row = blockIdx.x / a.segments;
   if (tid == 0) s_seg = atomicAdd(a.ws.ticket + row, 1);
   // these loads do not wait for the ticket
@@ -272,6 +275,8 @@ __global__ void __launch_bounds__(kThreads) quest_select_kernel(int32_t* idx, in
                                                                 int k, int P, int* list_len) {
   extern __shared__ uint32_t s_key[];  // [n_pages]
   __shared__ Scan::TempStorage storage;
+  wait_for_prior_grids();  // the page scores of the estimate
+  allow_dependent_grids();
   const int r = blockIdx.x, b = blockIdx.y;
   const int n = n_dev ? n_dev[b] : n_host, n_pages = (n - 1) / P;
   int32_t* out = idx + b * idx_batch + r * idx_stride;
@@ -331,8 +336,7 @@ cudaError_t adamas_select(int32_t* idx, int64_t idx_stride, int64_t idx_batch, c
   const int rows = n_rankers * batch, segments = adamas_segments(n_rankers, max_n, batch);
   const SelectArgs a{idx, idx_stride, idx_batch, dist, dist_stride, dist_batch, cuts, select_scratch(scratch, rows),
                      n.dev, n.n, n_rankers, segments, k};
-  adamas_select_kernel<<<rows * segments, kSelThreads, 0, stream>>>(a);
-  return cudaGetLastError();
+  return launch_dependent(adamas_select_kernel, dim3(rows * segments), dim3(kSelThreads), 0, stream, a);
 }
 
 cudaError_t quest_select(int32_t* idx, int64_t idx_stride, int64_t idx_batch, const float* scores,
@@ -342,10 +346,8 @@ cudaError_t quest_select(int32_t* idx, int64_t idx_stride, int64_t idx_batch, co
   const size_t smem = sizeof(uint32_t) * size_t((max_n - 1) / page_size);
   if (smem > 48 * 1024)
     ADAMAS_CUDA_TRY(cudaFuncSetAttribute(quest_select_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
-  quest_select_kernel<<<dim3(n_rankers, batch), kThreads, smem, stream>>>(idx, idx_stride, idx_batch, scores,
-                                                                          score_stride, score_batch, n.dev, n.n, k,
-                                                                          page_size, list_len);
-  return cudaGetLastError();
+  return launch_dependent(quest_select_kernel, dim3(n_rankers, batch), dim3(kThreads), smem, stream, idx, idx_stride,
+                          idx_batch, scores, score_stride, score_batch, n.dev, n.n, k, page_size, list_len);
 }
 
 cudaError_t oracle_select(int32_t* idx, int64_t idx_stride, int64_t idx_batch, const float* scores,
