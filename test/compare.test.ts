@@ -104,6 +104,22 @@ describe('verdicts', () => {
     expect(find(compareRows(readResultsFile(baselineCsv), [...current, other], config()).comparisons, 'kernels', 'adamas@64', 'latency_us.topk').verdict).toBe('regression');
   });
 
+  it("shows a change of the machine's own metrics (the timer's launch floor) without judging it", () => {
+    const base = readResultsFile(baselineCsv);
+    const current = readResultsFile(currentCsv);
+    const topk = (rows: ResultRow[]) => rows.find((r) => r.metric === 'latency_us.topk' && r.label === 'adamas@64')!;
+    // the top-k's samples as the launch floor: +10% on the same machine would be a regression
+    const launch = (r: ResultRow): ResultRow => ({ ...r, metric: 'latency_us.launch' });
+    const r = compareRows([...base, launch(topk(base))], [...current, launch(topk(current))], config());
+    const floor = find(r.comparisons, 'kernels', 'adamas@64', 'latency_us.launch');
+    expect(floor.change!).toBeCloseTo(0.1, 12);
+    expect(floor).toMatchObject({ verdict: 'noise', failing: false });
+    expect(floor.note).toMatch(/a property of the machine, not of the code: a regression is not judged/);
+    expect(r.regressions).toBe(result.regressions);
+    // the component of a phase is still judged
+    expect(find(r.comparisons, 'kernels', 'adamas@64', 'latency_us.topk').verdict).toBe('regression');
+  });
+
   it('falls back to the effect size when 3 + 3 samples cannot reach alpha, only for quiet samples', () => {
     const quiet = find(cs, 'e2e', 'adamas@64', 'decode_ms_per_token');
     expect(quiet.p!).toBeCloseTo(0.1, 12); // the smallest p 3 + 3 samples allow

@@ -6,7 +6,9 @@
 // sizes cannot reach alpha at all (Mann–Whitney with 3 + 3 samples: p >= 0.1), the effect alone
 // decides, but only if the relative noise of both sides is below the effect. A large change
 // without that evidence is 'noise', and so is a change of a job that ran throttled on either side
-// (its `throttled` row is 1: the GPU's clock, not the code, may have moved the time).
+// (its `throttled` row is 1: the GPU's clock, not the code, may have moved the time). Metrics of
+// the machine itself (copy bandwidth, clocks, the timer's launch floor: `machine` in
+// src/stats/metrics.ts) are shown with their change and never judged.
 //
 // Accuracy metrics are judged per method, budget, length and data set, depths pooled (a depth
 // holds a trial or two: no test could see anything there). The trials of both sides are paired
@@ -227,6 +229,14 @@ function judgeAccuracy(a: PendingAccuracy, pAdjusted: number | null, alpha: numb
   return { ...out, pAdjusted, verdict: 'same', note: partly ? partly.slice(2) : '' };
 }
 
+/** A change of a metric of the machine is not the code's: 'noise', with the reason. */
+function unlessMachine(judged: Partial<Comparison>, m: Measured): Partial<Comparison> {
+  if (judged.verdict !== 'regression' && judged.verdict !== 'improvement') return judged;
+  if (!metricInfo(m.agg.metric)?.machine) return judged;
+  const why = `a property of the machine, not of the code: a ${judged.verdict} is not judged`;
+  return { ...judged, verdict: 'noise', note: judged.note ? `${why}; ${judged.note}` : why };
+}
+
 /** Jobs of a run whose GPU throttled while they ran (their `throttled` row is above 0). */
 function throttledJobs(rows: readonly ResultRow[]): Set<string> {
   return new Set(rows.filter((r) => r.metric === 'throttled' && Number(r.value) > 0).map((r) => r.job_id ?? ''));
@@ -281,7 +291,7 @@ export function compareRows(baselineRows: readonly ResultRow[], currentRows: rea
       continue;
     }
     if (b.r.kind === 'timing') {
-      const judged = unlessThrottled(judgeTiming(b.agg, c.agg, b.r, config), b, c, throttledBaseline, throttledCurrent);
+      const judged = unlessMachine(unlessThrottled(judgeTiming(b.agg, c.agg, b.r, config), b, c, throttledBaseline, throttledCurrent), b);
       const verdict = judged.verdict ?? 'same';
       out.push({ ...blank(b), ...judged, verdict, failing: verdict === 'regression', note: judged.note ?? '' });
     } else {

@@ -15,6 +15,11 @@ export interface MetricInfo {
   title: string;
   /** Values are 0/1 per trial (or a fraction of trials): Wilson intervals apply. */
   proportion?: boolean;
+  /**
+   * A property of the machine the run measured on, not of the code under test (the copy
+   * bandwidth, the clocks, the timer's floor): compare shows its change and never judges it.
+   */
+  machine?: boolean;
 }
 
 export const knownMetrics: Readonly<Record<string, MetricInfo>> = {
@@ -44,10 +49,13 @@ export const knownMetrics: Readonly<Record<string, MetricInfo>> = {
   latency_hot_us: { direction: 'lower', kind: 'timing', title: 'Latency, hot (µs)' },
   latency_ms: { direction: 'lower', kind: 'timing', title: 'Latency (ms)' },
   bandwidth_gbs: { direction: 'higher', kind: 'timing', title: 'Bandwidth (GB/s)' },
-  copy_bandwidth_gbs: { direction: 'higher', kind: 'timing', title: 'Copy bandwidth (GB/s)' },
+  copy_bandwidth_gbs: { direction: 'higher', kind: 'timing', title: 'Copy bandwidth (GB/s)', machine: true },
   speedup_vs_full: { direction: 'higher', kind: 'timing', title: 'Speedup over full attention' },
-  sm_clock_mhz: { direction: 'higher', kind: 'timing', title: 'Lowest SM clock while the case ran (MHz)' },
-  throttled: { direction: 'lower', kind: 'timing', title: 'Throttled (an SM clock sample below 90% of the highest)' },
+  sm_clock_mhz: { direction: 'higher', kind: 'timing', title: 'Lowest SM clock while the case ran (MHz)', machine: true },
+  throttled: { direction: 'lower', kind: 'timing', title: 'Throttled (an SM clock sample below 90% of the highest)', machine: true },
+  // one empty kernel through the kernels' timer: launch and event overhead, the floor of a phase
+  'latency_us.launch': { direction: 'lower', kind: 'timing', title: 'Timer floor: an empty kernel (µs)', machine: true },
+  'latency_hot_us.launch': { direction: 'lower', kind: 'timing', title: 'Timer floor, hot: an empty kernel (µs)', machine: true },
 };
 
 /**
