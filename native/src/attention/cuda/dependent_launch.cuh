@@ -12,6 +12,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <utility>
 
 namespace adamas::cuda {
@@ -30,18 +32,28 @@ __device__ __forceinline__ void allow_dependent_grids() {
 
 // Whether `kernel` runs code that honours the contract above on the current device: compiled
 // for compute capability 9.0 or later (a kernel JIT-compiled from older PTX lacks the waits).
+// Looked up once per kernel and device.
 inline bool dependent_launch_supported(const void* kernel) {
   static const bool enabled = [] {
     const char* v = std::getenv("ADAMAS_CUDA_PDL");  // "0"/"off": plain launches (debugging)
     return !(v && (std::strcmp(v, "0") == 0 || std::strcmp(v, "off") == 0));
   }();
   if (!enabled) return false;
-  cudaFuncAttributes attr{};
-  if (cudaFuncGetAttributes(&attr, kernel) != cudaSuccess) {
-    cudaGetLastError();  // not sticky: fall back to a plain launch
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) {
+    cudaGetLastError();
     return false;
   }
-  return attr.ptxVersion >= 90;
+  static std::mutex mutex;
+  static std::map<std::pair<int, const void*>, bool> known;
+  const std::lock_guard<std::mutex> lock(mutex);
+  const auto [at, added] = known.try_emplace({device, kernel}, false);
+  if (added) {
+    cudaFuncAttributes attr{};
+    if (cudaFuncGetAttributes(&attr, kernel) == cudaSuccess) at->second = attr.ptxVersion >= 90;
+    else cudaGetLastError();  // not sticky: plain launches
+  }
+  return at->second;
 }
 
 template <class... Params, class... Args>
