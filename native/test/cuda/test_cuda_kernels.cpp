@@ -383,7 +383,7 @@ TEST(cuda_adamas_long_rows_distances_then_select_match_cpu) {
 }
 
 TEST(cuda_adamas_select_one_long_row_and_more_rows_than_a_wave) {
-  // One row of 130000 past tokens (dozens of segments: the look-back over more than a warp's
+  // One row of 300000 past tokens (37 segments of 8192: the look-back over more than a warp's
   // width), then 576 rows of batch 12 (more blocks than one wave holds), ties plentiful.
   if (!have_cuda_device()) return;
   std::mt19937 rng(27);
@@ -394,7 +394,7 @@ TEST(cuda_adamas_select_one_long_row_and_more_rows_than_a_wave) {
   std::vector<int> many(12);
   for (int& n : many) n = 2 + int(rng() % 19999);
   many[0] = 20000;
-  const Case cases[] = {{1, {130001}}, {48, many}};
+  const Case cases[] = {{1, {300001}}, {48, many}};
   for (const Case& cs : cases)
     for (int range : {1, 5, 300})
       check_adamas_select(rng, cs.lens, cs.rankers, *std::max_element(cs.lens.begin(), cs.lens.end()), 400, 7, range,

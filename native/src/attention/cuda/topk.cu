@@ -56,7 +56,6 @@ constexpr int kSelThreads = 256;
 constexpr int kSelMinBlocks = 4;                   // per multiprocessor: registers <= 64
 constexpr int kSegVec = 4;                         // 16-byte loads of distances a thread holds
 constexpr int kSegMax = kSelThreads * 8 * kSegVec; // distances a segment holds at most
-constexpr int kSegMin = kSelThreads * 8 * 4;       // shorter segments only add blocks
 constexpr unsigned long long kReady = 1ull << 63;  // a segment's counts are published
 using SelScan = cub::BlockScan<unsigned long long, kSelThreads>;
 
@@ -188,24 +187,11 @@ __global__ void __launch_bounds__(kSelThreads, kSelMinBlocks) adamas_select_kern
   }
 }
 
-// Resident blocks of adamas_select_kernel a multiprocessor holds.
-int select_blocks_per_sm() {
-  int n = 0;
-  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, adamas_select_kernel, kSelThreads, 0) != cudaSuccess) {
-    cudaGetLastError();  // not sticky; assume the launch bound
-    n = kSelMinBlocks;
-  }
-  return std::max(n, 1);
-}
-
-// Segments a row is cut into: enough that each fits a block and, where the rows leave room,
-// as many as fill one wave of the grid (no shorter than kSegMin). Non-decreasing in max_n, so
-// scratch sized for a capacity serves every shorter launch.
-int adamas_segments(int n_rankers, int max_n, int batch) {
-  const int rows = n_rankers * batch, past = std::max(max_n - 1, 1);
-  const int wave = select_blocks_per_sm() * sm_count();
-  return std::max({1, ceil_div(past, kSegMax), std::min(wave / rows, ceil_div(past, kSegMin))});
-}
+// Segments a row is cut into: the fewest that each fit a block (shorter ones, to fill a wave of
+// the grid, were slower on the H200: 16 segments of a 32K row against 4 took 11.65 against 11.30
+// us, the look-back waiting on more of them). Non-decreasing in max_n, so scratch sized for a
+// capacity serves every shorter launch.
+int adamas_segments(int max_n) { return std::max(1, ceil_div(std::max(max_n - 1, 1), kSegMax)); }
 
 // ---- Quest and the oracle: one block per ranker -------------------------------------------
 
@@ -325,7 +311,7 @@ __global__ void __launch_bounds__(kThreads) oracle_select_kernel(int32_t* idx, i
 
 size_t adamas_select_scratch_bytes(int n_rankers, int max_n, int batch) {
   const size_t rows = size_t(batch) * n_rankers;
-  return sizeof(int) * 2 * rows + sizeof(unsigned long long) * rows * adamas_segments(n_rankers, max_n, batch);
+  return sizeof(int) * 2 * rows + sizeof(unsigned long long) * rows * adamas_segments(max_n);
 }
 
 cudaError_t adamas_select(int32_t* idx, int64_t idx_stride, int64_t idx_batch, const uint16_t* dist,
@@ -333,7 +319,7 @@ cudaError_t adamas_select(int32_t* idx, int64_t idx_stride, int64_t idx_batch, c
                           int n_rankers, const SeqLengths& n, int max_n, int batch, int k, cudaStream_t stream) {
   if (k < 0 || n_rankers < 1 || batch < 1 || max_n < 1 || dist_stride % 8 != 0 || dist_batch % 8 != 0)
     return cudaErrorInvalidValue;
-  const int rows = n_rankers * batch, segments = adamas_segments(n_rankers, max_n, batch);
+  const int rows = n_rankers * batch, segments = adamas_segments(max_n);
   const SelectArgs a{idx, idx_stride, idx_batch, dist, dist_stride, dist_batch, cuts, select_scratch(scratch, rows),
                      n.dev, n.n, n_rankers, segments, k};
   return launch_dependent(adamas_select_kernel, dim3(rows * segments), dim3(kSelThreads), 0, stream, a);
