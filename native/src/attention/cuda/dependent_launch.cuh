@@ -3,8 +3,9 @@
 // ramp overlap that kernel's tail instead of following it. The contract, for every such kernel:
 // each block calls wait_for_prior_grids() before it touches global memory that earlier work in the
 // stream writes or reads (it returns once those grids have completed and their writes are
-// visible), and may call allow_dependent_grids() once every block of the kernel has started
-// (at the top): the kernel after it can then be scheduled into the room this one leaves.
+// visible), and may call allow_dependent_grids() (here: at the top): once every block of the
+// kernel has called it or exited, the kernel after it can be scheduled into the room this one
+// leaves.
 // Elsewhere (older GPUs, code compiled for them, ADAMAS_CUDA_PDL=0) it is a plain launch and the
 // two calls do nothing.
 #pragma once
