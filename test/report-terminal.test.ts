@@ -73,6 +73,24 @@ describe('the run summary', () => {
     expect(budgets).toEqual(['full', 'full batch=8', 'adamas@64', 'adamas@256', 'adamas@64 batch=8', 'adamas@256 batch=8']);
   });
 
+  it('adds each timing row against full attention of its batch, and nothing for accuracies', () => {
+    const step = (label: string, batch: number, samples: string, len = '32768') =>
+      row({ task: 'kernels', label, metric: 'latency_us.total', value: '0', unit: 'us', n: '3', samples, context_len: len, depth: '', case: `batch=${batch};nHeads=32` });
+    const rows = [step('full', 1, '99 100 101'), step('full', 8, '799 800 801'), step('adamas@256', 1, '24 25 26'),
+      step('adamas@256', 8, '99 100 101'), step('peer:sdpa', 1, '100 102 104'), step('adamas@256', 1, '9 10 11', '8192')];
+    const text = formatSummary(summarize(rows));
+    const lines = text.split('\n');
+    const at = lines.findIndex((l) => l.startsWith("kernels: full attention's latency_us.total over each method's"));
+    expect(at).toBeGreaterThan(0);
+    const cells = (label: string) => lines.slice(at).find((l) => l.startsWith(`${label} `))!.trim().split(/\s{2,}/);
+    expect(cells('adamas@256')).toEqual(['adamas@256', '-', '4.00x']); // no full attention at 8K
+    expect(cells('adamas@256 batch=8')).toEqual(['adamas@256 batch=8', '-', '8.00x']);
+    expect(cells('peer:sdpa')).toEqual(['peer:sdpa', '-', '0.980x']);
+    expect(lines.slice(at).some((l) => l.startsWith('full'))).toBe(false);
+    // accuracies: no such table
+    expect(formatSummary(summarize([...cases('full', 1024, 3, 4), ...cases('adamas@64', 1024, 2, 4)]))).not.toMatch(/over each method/);
+  });
+
   it('adds the decision stability of a threshold jitter under the table', () => {
     const jit = { case: 'thresholdJitter=0.00001;trial=0' };
     const rows = [...cases('adamas@64', 2048, 7, 11, jit),

@@ -4,15 +4,16 @@
 // (src/stats/metrics.ts; the first metric its jobs report when it has none) over the cell's
 // cases as src/stats aggregates it: a quality metric as its mean with the 95% interval and n
 // ("0.6 [0.23, 0.88] n=5"), a timing as its median with the interquartile range. Under a table,
-// the decision stability of each method the run decoded with moved thresholds (--threshold-jitter).
-// Then the counts and the failed jobs.
+// the decision stability of each method the run decoded with moved thresholds (--threshold-jitter),
+// and for a timing where lower is better (kernels, e2e) each row's speed against full attention
+// in the same column and batch. Then the counts and the failed jobs.
 import { batchOfCase } from '../core/job.js';
 import { methodNames } from '../methods/spec.js';
 import type { ResultRow } from '../results/columns.js';
 import { aggregateGroup, groupRows, meanStatistic, type Aggregate, type CollapsibleField, type MeasurementKey } from '../stats/aggregate.js';
 import { formatEstimate, type Estimate } from '../stats/format.js';
 import { formatJitter, summarizeJitter, type JitterSummary } from '../stats/jitter.js';
-import { primaryMetric } from '../stats/metrics.js';
+import { metricInfo, primaryMetric } from '../stats/metrics.js';
 import { formatTable } from './terminal.js';
 
 export interface SummaryRow {
@@ -159,13 +160,41 @@ export function formatStability(t: SummaryTable): string {
     t.jitter.map((s) => `  ${formatJitter(s)}`).join('\n');
 }
 
+/** " batch=8" of a row label ('' for batch 1). */
+function batchSuffix(label: string): string {
+  return / batch=\d+$/.exec(label)?.[0] ?? '';
+}
+
+/**
+ * Full attention's median over each row's, per column and batch ("16.2x": 16 times as fast as
+ * full attention; a peer's shows how ours compares with it), for a timing where lower is better
+ * ('' otherwise, or without a full-attention row).
+ */
+export function formatSpeedups(t: SummaryTable): string {
+  if (t.statistic !== 'median [IQR]' || metricInfo(t.metric, t.unit)?.direction !== 'lower') return '';
+  const isFull = (r: SummaryRow) => r.label.slice(0, r.label.length - batchSuffix(r.label).length) === 'full';
+  const full = new Map(t.rows.filter(isFull).map((r) => [batchSuffix(r.label), r]));
+  const rows = t.rows.filter((r) => !isFull(r) && full.has(batchSuffix(r.label)));
+  if (!rows.length) return '';
+  const byLength = t.columns.every((c) => /^\d+$/.test(c));
+  const header = ['method', ...t.columns.map((c) => (byLength ? `len=${c}` : c))];
+  const body = rows.map((r) => {
+    const base = full.get(batchSuffix(r.label))!;
+    return [r.label, ...r.cells.map((e, i) => {
+      const f = base.cells[i];
+      return e && f && e.value > 0 ? `${(f.value / e.value).toPrecision(3)}x` : '-';
+    })];
+  });
+  return `\n\n${t.task}: full attention's ${t.metric} over each method's (medians; above 1x: faster than full attention)\n${formatTable(header, body)}`;
+}
+
 export function formatSummary(tables: readonly SummaryTable[]): string {
   return tables.map((t) => {
     const byLength = t.columns.every((c) => /^\d+$/.test(c));
     const header = ['method', ...t.columns.map((c) => (byLength ? `len=${c}` : c))];
     const body = t.rows.map((r) => [r.label, ...r.cells.map((e) => (e === undefined ? '-' : formatEstimate(e)))]);
     const notes = (t.notes ?? []).map((n) => `\n${n}`).join('');
-    return `${t.task}: ${t.metric}${t.unit ? ` (${t.unit})` : ''}, ${t.statistic} and n\n${formatTable(header, body)}${notes}${formatStability(t)}`;
+    return `${t.task}: ${t.metric}${t.unit ? ` (${t.unit})` : ''}, ${t.statistic} and n\n${formatTable(header, body)}${formatSpeedups(t)}${notes}${formatStability(t)}`;
   }).join('\n\n');
 }
 
