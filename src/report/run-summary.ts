@@ -160,6 +160,12 @@ export function formatStability(t: SummaryTable): string {
     t.jitter.map((s) => `  ${formatJitter(s)}`).join('\n');
 }
 
+/** The header of a task's tables: the method, then "len=<n>" per length (or the data sets). */
+function tableHeader(t: SummaryTable): string[] {
+  const byLength = t.columns.every((c) => /^\d+$/.test(c));
+  return ['method', ...t.columns.map((c) => (byLength ? `len=${c}` : c))];
+}
+
 /** " batch=8" of a row label ('' for batch 1). */
 function batchSuffix(label: string): string {
   return / batch=\d+$/.exec(label)?.[0] ?? '';
@@ -176,8 +182,6 @@ export function formatSpeedups(t: SummaryTable): string {
   const full = new Map(t.rows.filter(isFull).map((r) => [batchSuffix(r.label), r]));
   const rows = t.rows.filter((r) => !isFull(r) && full.has(batchSuffix(r.label)));
   if (!rows.length) return '';
-  const byLength = t.columns.every((c) => /^\d+$/.test(c));
-  const header = ['method', ...t.columns.map((c) => (byLength ? `len=${c}` : c))];
   const body = rows.map((r) => {
     const base = full.get(batchSuffix(r.label))!;
     return [r.label, ...r.cells.map((e, i) => {
@@ -185,16 +189,14 @@ export function formatSpeedups(t: SummaryTable): string {
       return e && f && e.value > 0 ? `${(f.value / e.value).toPrecision(3)}x` : '-';
     })];
   });
-  return `\n\n${t.task}: full attention's ${t.metric} over each method's (medians; above 1x: faster than full attention)\n${formatTable(header, body)}`;
+  return `\n\n${t.task}: full attention's ${t.metric} over each method's (medians; above 1x: faster than full attention)\n${formatTable(tableHeader(t), body)}`;
 }
 
 export function formatSummary(tables: readonly SummaryTable[]): string {
   return tables.map((t) => {
-    const byLength = t.columns.every((c) => /^\d+$/.test(c));
-    const header = ['method', ...t.columns.map((c) => (byLength ? `len=${c}` : c))];
     const body = t.rows.map((r) => [r.label, ...r.cells.map((e) => (e === undefined ? '-' : formatEstimate(e)))]);
     const notes = (t.notes ?? []).map((n) => `\n${n}`).join('');
-    return `${t.task}: ${t.metric}${t.unit ? ` (${t.unit})` : ''}, ${t.statistic} and n\n${formatTable(header, body)}${formatSpeedups(t)}${notes}${formatStability(t)}`;
+    return `${t.task}: ${t.metric}${t.unit ? ` (${t.unit})` : ''}, ${t.statistic} and n\n${formatTable(tableHeader(t), body)}${formatSpeedups(t)}${notes}${formatStability(t)}`;
   }).join('\n\n');
 }
 
